@@ -1,0 +1,39 @@
+# The two commands: `make run` (the whole pipeline on the bundled data) and `make test` (the whole suite).
+# Each installs what is missing into .venv first. TORCH is what pip installs when torch is not there yet:
+# a CPU build by default; install a CUDA build into .venv yourself first to train on a GPU (README.md).
+PYTHON ?= python3
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+PRESET ?= tiny
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test bench notebooks release lint clean
+
+run: $(INSTALLED)
+	$(BIN)/minillm pipeline --preset $(PRESET)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+bench: $(INSTALLED)
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+notebooks: $(INSTALLED)
+	$(BIN)/minillm course run notebooks/*.ipynb solutions/*.ipynb
+	$(BIN)/minillm course release
+
+release: $(INSTALLED)
+	$(BIN)/minillm course release
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check minillm tests benchmarks
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install $(TORCH)
+	$(BIN)/python -m pip install -e ".[course,dev]"
+	touch $(INSTALLED)
+
+clean:
+	rm -rf runs .pytest_cache

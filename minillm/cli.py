@@ -1,0 +1,131 @@
+"""The `minillm` command line (course spine): one subcommand per pipeline stage, plus the course tools.
+
+    minillm pipeline --preset tiny        every stage, then runs/tiny/report.md
+    minillm course release                solutions/ -> exercises/
+    minillm course run NOTEBOOK...        execute notebooks in place
+    minillm grade PATH... [--gradescope results.json]
+
+Bad input (a missing file, an unknown preset, a negative size, an unwritable folder) prints one line on
+stderr and exits with status 2; modules raise `minillm.errors.UserError` for it. Heavy modules are
+imported inside the handlers so that `minillm --help` answers at once.
+"""
+
+import argparse
+import json
+import sys
+
+from minillm import __version__
+from minillm.artifacts import PRESETS
+from minillm.errors import UserError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (and exit status 2), not a usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def positive_int(text: str) -> int:
+    value = int(text) if text.lstrip("-").isdigit() else None
+    if value is None or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def add_preset(parser) -> None:
+    parser.add_argument("--preset", default="tiny", choices=PRESETS, help="size of everything (default: tiny)")
+
+
+# ----------------------------------------------------------------------------- handlers
+
+
+def cmd_pipeline(args) -> int:
+    from minillm import pipeline
+
+    report = pipeline.run(args.preset, until=args.until, force=args.force, progress=not args.quiet)
+    print(f"report: {report}")
+    return 0
+
+
+def cmd_course_release(args) -> int:
+    from minillm import course
+
+    for path in course.release(args.source, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_course_run(args) -> int:
+    from minillm import course
+
+    for path, seconds in course.execute(args.notebooks, timeout=args.timeout).items():
+        print(f"{path}: ran in {seconds} s")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from minillm import grade
+    from minillm.artifacts import atomic_write_text, make_dir
+
+    if args.gradescope:  # fail on an unwritable place before grading, not after
+        make_dir(args.gradescope.parent)
+    results = grade.grade(args.paths, args.source, args.cell_timeout, args.timeout)
+    grade.print_table(results)
+    if args.gradescope:
+        atomic_write_text(args.gradescope, json.dumps(grade.gradescope_results(results), indent=1))
+        print(f"\nwrote {args.gradescope}")
+    return 0 if grade.full_marks(results) else 1
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def build_parser() -> Parser:
+    from pathlib import Path
+
+    parser = Parser(prog="minillm", description="Build a small LLM from scratch: crawl, clean, tokenize, train, chat.")
+    parser.add_argument("--version", action="version", version=f"minillm {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("pipeline", help="run every stage for a preset and write runs/<preset>/report.md")
+    add_preset(p)
+    p.add_argument("--until", metavar="STAGE", help="stop after this stage")
+    p.add_argument("--force", action="store_true", help="rebuild every stage even if up to date")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_pipeline)
+
+    course = sub.add_parser("course", help="course tools for instructors and authors")
+    course_sub = course.add_subparsers(dest="course_command", required=True, metavar="ACTION", parser_class=Parser)
+    p = course_sub.add_parser("release", help="write exercises/ from solutions/")
+    p.add_argument("--source", type=Path, help="solution notebooks (default: solutions/)")
+    p.add_argument("--out", type=Path, help="where to write the exercises (default: exercises/)")
+    p.set_defaults(func=cmd_course_release)
+    p = course_sub.add_parser("run", help="execute notebooks in place, keeping outputs, stripping widget state")
+    p.add_argument("notebooks", nargs="+", type=Path)
+    p.add_argument("--timeout", type=positive_int, default=600, help="seconds per cell (default: 600)")
+    p.set_defaults(func=cmd_course_run)
+
+    p = sub.add_parser("grade", help="grade submitted exercise notebooks")
+    p.add_argument("paths", nargs="+", type=Path, metavar="NOTEBOOK")
+    p.add_argument("--source", type=Path, help="solution notebooks to grade against (default: solutions/)")
+    p.add_argument("--gradescope", type=Path, metavar="FILE", help="also write Gradescope's results.json here")
+    p.add_argument("--cell-timeout", type=positive_int, default=60, help="seconds per cell (default: 60)")
+    p.add_argument("--timeout", type=positive_int, default=600, help="seconds per notebook (default: 600)")
+    p.set_defaults(func=cmd_grade)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as e:
+        print(f"minillm: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the file system said no: a full disk, a permission, a vanished file
+        print(f"minillm: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("minillm: interrupted", file=sys.stderr)
+        return 130

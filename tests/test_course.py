@@ -1,0 +1,122 @@
+"""The course machinery: exercises released from solutions, the in-notebook checks, nbgrader metadata."""
+
+import filecmp
+
+import nbformat
+import numpy as np
+import pytest
+
+from minillm import course
+from minillm.check import CheckFailed, exercise, expect_close, expect_equal, expect_true
+from minillm.errors import UserError
+
+SOLUTIONS = sorted(course.SOLUTIONS_DIR.glob("*.ipynb"))
+
+
+def test_exercises_folder_is_up_to_date(tmp_path):
+    released = course.release(out_dir=tmp_path)
+    committed = sorted(p.name for p in course.EXERCISES_DIR.glob("*.ipynb"))
+    assert committed == sorted(p.name for p in released), "run `minillm course release`"
+    for path in released:
+        assert filecmp.cmp(path, course.EXERCISES_DIR / path.name, shallow=False), (
+            f"exercises/{path.name} is stale: run `minillm course release`"
+        )
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_solution_cells_carry_nbgrader_metadata(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["minillm"]["lesson"] == path.stem
+    ids = [course.nbgrader_meta(c).get("grade_id") for c in nb.cells]
+    assert None not in ids, "every cell of a solution notebook needs nbgrader metadata"
+    assert len(ids) == len(set(ids)), "grade_ids must be unique"
+    checks = [c for c in nb.cells if course.nbgrader_meta(c).get("grade")]
+    assert len(checks) >= 3
+    for cell in nb.cells:
+        meta = course.nbgrader_meta(cell)
+        assert meta["schema_version"] == 3
+        if meta["solution"]:
+            assert course.BEGIN_SOLUTION in cell.source and not meta["locked"]
+            assert f"check_{meta['grade_id'].removeprefix('ex_')}" in ids, "each answer cell has its check cell"
+        if meta["grade"]:
+            assert meta["locked"] and meta["points"] > 0
+            assert course.BEGIN_HIDDEN in cell.source, "each check cell has hidden tests"
+
+
+def test_release_replaces_solutions_and_removes_hidden_tests_and_outputs():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"),
+        nbformat.v4.new_code_cell("assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(3) == 6\n### END HIDDEN TESTS\nprint('ok')"),
+        nbformat.v4.new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),
+    ])
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="ok\n")]
+    nb.cells[1].execution_count = 3
+    nb.metadata["widgets"] = {"state": {}}
+    ex = course.release_notebook(nb)
+    assert ex.cells[0].source == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert ex.cells[1].source == "assert f(1) == 2\nprint('ok')"
+    assert ex.cells[2].source == "Why?\nYOUR ANSWER HERE"
+    assert ex.cells[1].outputs == [] and ex.cells[1].execution_count is None
+    assert "widgets" not in ex.metadata
+    assert nb.cells[0].source.count("BEGIN SOLUTION") == 1, "the source notebook is left alone"
+
+
+def test_release_rejects_unbalanced_markers():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 1")])
+    with pytest.raises(UserError, match="never closed"):
+        course.release_notebook(nb, "broken.ipynb")
+
+
+def test_release_writes_nothing_when_one_notebook_is_broken(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    good = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("### END SOLUTION")])
+    nbformat.write(good, source / "a.ipynb")
+    nbformat.write(bad, source / "b.ipynb")
+    with pytest.raises(UserError, match="b.ipynb"):
+        course.release(source, tmp_path / "out")
+    assert not list((tmp_path / "out").glob("*.ipynb"))
+
+
+def test_passing_checks_print_a_tick(capsys):
+    with exercise("double"):
+        expect_equal(2 * 2, 4)
+        expect_close(np.array([0.1 + 0.2]), [0.3])
+        expect_true(True, "never shown")
+    assert capsys.readouterr().out == "✅ double: all checks passed\n"
+
+
+def test_failed_check_says_expected_got_and_hint():
+    with pytest.raises(CheckFailed) as info:
+        with exercise("softmax"):
+            expect_close(np.array([0.2, 0.8]), [0.5, 0.5], hint="divide by the sum")
+    message = str(info.value)
+    assert message.startswith("❌ softmax: expected [0.5 0.5]")
+    assert "got      [0.2 0.8]" in message and "hint: divide by the sum" in message
+
+
+def test_shape_mismatch_is_reported_as_such():
+    with pytest.raises(CheckFailed, match=r"expected shape \(3,\), got shape \(2,\)"):
+        with exercise("x"):
+            expect_close([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+def test_not_implemented_and_other_errors_become_one_line():
+    def todo():
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="⏳ f: not implemented yet"):
+        with exercise("f"):
+            todo()
+    with pytest.raises(CheckFailed, match="❌ g: your code raised ZeroDivisionError"):
+        with exercise("g"):
+            expect_equal(1 / 0, 1)
+
+
+def test_expect_equal_on_arrays_and_lists():
+    expect_equal(np.array([1, 2]), [1, 2])
+    with pytest.raises(CheckFailed):
+        expect_equal([1, 2], np.array([1, 2, 3]))
+    with pytest.raises(CheckFailed):
+        expect_equal({"a": 1}, {"a": 2})
