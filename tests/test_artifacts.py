@@ -1,0 +1,135 @@
+"""The artifact helper and the pipeline report, on two small stand-in stages (the real ones are tested in
+their own files): build when missing, reuse when fresh, rebuild when stale, never leave half a folder."""
+
+import importlib
+import json
+import sys
+import textwrap
+
+import pytest
+
+from minillm import artifacts, pipeline
+from minillm.errors import UserError
+
+STAGE_CODE = '''
+from dataclasses import dataclass
+from pathlib import Path
+
+CALLS = []
+
+
+@dataclass
+class Config:
+    words: int = 3
+    fail: bool = False
+
+
+PRESETS = {"tiny": Config(), "small": Config(words=5), "gpt2": Config(words=7)}
+
+
+def build_stage(cfg, inputs, out, progress=True):
+    CALLS.append((NAME, cfg.words))
+    text = " ".join(["word"] * cfg.words)
+    for name, folder in inputs.items():
+        text += " | " + (Path(folder) / "out.txt").read_text()
+    (out / "out.txt").write_text(text)
+    if cfg.fail:
+        raise RuntimeError("boom")
+    (out / "plot.png").write_bytes(b"png")
+    return {"metrics": {"words": cfg.words, "ratio": 0.5}, "figures": ["plot.png"], "summary": f"{NAME} made text."}
+'''
+
+
+@pytest.fixture
+def stages(tmp_path, monkeypatch):
+    """Two stages, `first` -> `second`, in modules of their own, with runs/ under tmp_path."""
+    for name in ("first", "second"):
+        (tmp_path / f"fake_{name}.py").write_text(f"NAME = {name!r}\n" + textwrap.dedent(STAGE_CODE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("MINILLM_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(artifacts, "STAGES", [
+        artifacts.Stage("first", "fake_first", (), "First stage"),
+        artifacts.Stage("second", "fake_second", ("first",), "Second stage"),
+    ])
+    yield importlib.import_module("fake_first"), importlib.import_module("fake_second")
+    for name in ("fake_first", "fake_second"):
+        sys.modules.pop(name, None)
+
+
+def test_get_builds_upstream_first_then_reuses(stages, tmp_path):
+    first, second = stages
+    folder = artifacts.get("second", "tiny", progress=False)
+    assert folder == tmp_path / "runs" / "tiny" / "second"
+    assert (folder / "out.txt").read_text() == "word word word | word word word"
+    assert first.CALLS == [("first", 3)] and second.CALLS == [("second", 3)]
+    artifacts.get("second", "tiny", progress=False)
+    assert len(first.CALLS) == 1 and len(second.CALLS) == 1, "fresh artifacts are not rebuilt"
+
+
+def test_changed_config_makes_downstream_stale(stages, monkeypatch):
+    first, second = stages
+    artifacts.get("second", "tiny", progress=False)
+    monkeypatch.setitem(first.PRESETS, "tiny", first.Config(words=4))
+    folder = artifacts.get("second", "tiny", progress=False)
+    assert (folder / "out.txt").read_text() == "word word word | word word word word"
+    assert first.CALLS[-1] == ("first", 4) and len(second.CALLS) == 2
+
+
+def test_failed_build_keeps_the_previous_artifact(stages, monkeypatch):
+    first, _ = stages
+    good = artifacts.get("first", "tiny", progress=False)
+    monkeypatch.setitem(first.PRESETS, "tiny", first.Config(words=9, fail=True))
+    with pytest.raises(RuntimeError, match="boom"):
+        artifacts.get("first", "tiny", progress=False)
+    assert (good / "out.txt").read_text() == "word word word", "the last good artifact is intact"
+    assert artifacts.stamp(good)["metrics"]["words"] == 3
+
+
+def test_stamp_records_recipe_metrics_and_time(stages):
+    stamp = artifacts.stamp(artifacts.get("first", "small", progress=False))
+    assert stamp["recipe"]["config"] == {"words": 5, "fail": False}
+    assert stamp["metrics"] == {"words": 5, "ratio": 0.5} and stamp["figures"] == ["plot.png"]
+    assert stamp["seconds"] >= 0 and len(stamp["fingerprint"]) == 16
+
+
+def test_pipeline_writes_report_with_every_stage(stages, tmp_path):
+    report = pipeline.run("tiny", progress=False)
+    text = report.read_text()
+    assert report == tmp_path / "runs" / "tiny" / "report.md"
+    assert "## First stage" in text and "## Second stage" in text
+    assert "![plot.png](second/plot.png)" in text and "| words | 3 |" in text
+    assert "second made text." in text
+
+
+def test_pipeline_until_and_force(stages):
+    first, second = stages
+    pipeline.run("tiny", until="first", progress=False)
+    assert second.CALLS == []
+    pipeline.run("tiny", progress=False)
+    pipeline.run("tiny", force=True, progress=False)
+    assert len(first.CALLS) == 2 and len(second.CALLS) == 2
+
+
+def test_unknown_preset_and_stage_are_user_errors(stages):
+    with pytest.raises(UserError, match="unknown preset 'huge'"):
+        artifacts.get("first", "huge")
+    with pytest.raises(UserError, match="unknown stage 'third'"):
+        artifacts.get("third", "tiny")
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path):
+    target = tmp_path / "a.json"
+    artifacts.atomic_write_text(target, json.dumps({"v": 1}))
+    with pytest.raises(RuntimeError):
+        with artifacts.atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert json.loads(target.read_text()) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"], "no temporary file is left behind"
+
+
+def test_unwritable_folder_is_a_user_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(UserError, match="cannot create folder"):
+        artifacts.make_dir(blocker / "sub")

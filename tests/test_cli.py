@@ -1,0 +1,51 @@
+"""The command line: bad input gives one line on stderr and exit status 2, never a traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+from minillm import __version__
+
+
+def minillm(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "minillm", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_version_and_help():
+    assert minillm("--version").stdout.strip() == f"minillm {__version__}"
+    help_text = minillm("--help").stdout
+    for command in ("pipeline", "course", "grade"):
+        assert command in help_text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["pipeline", "--preset", "huge"], "invalid choice: 'huge'"),
+        (["grade", "no/such/notebook.ipynb"], "no such notebook"),
+        (["grade", "solutions/00_warmup.ipynb", "--cell-timeout", "-5"], "expected a positive whole number"),
+        (["course", "run", "notebooks/none.ipynb", "--timeout", "0"], "expected a positive whole number"),
+        (["course", "release", "--out", "pyproject.toml/exercises"], "cannot create folder"),
+        (["grade", "solutions/00_warmup.ipynb", "--gradescope", "pyproject.toml/x/results.json"], "cannot create folder"),
+        (["course", "release", "--source", "no/such/folder"], "no notebooks in"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    from minillm.artifacts import ROOT
+
+    result = minillm(*args, cwd=ROOT)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_grade_exit_code_follows_full_marks(tmp_path):
+    from minillm.artifacts import ROOT
+
+    result = minillm("grade", "exercises/00_warmup.ipynb", "--gradescope", str(tmp_path / "gs.json"), cwd=ROOT)
+    assert result.returncode == 1
+    assert "total" in result.stdout and "0/7" in result.stdout.replace(" ", "")
+    assert (tmp_path / "gs.json").exists()
