@@ -70,7 +70,7 @@ def cmd_grade(args) -> int:
 
     if args.gradescope:  # fail on an unwritable place before grading, not after
         make_dir(args.gradescope.parent)
-    results = grade.grade(args.paths, args.source, args.cell_timeout, args.timeout)
+    results = grade.grade(args.paths, args.source, args.cell_timeout, args.timeout, progress=True)
     grade.print_table(results)
     if args.gradescope:
         atomic_write_text(args.gradescope, json.dumps(grade.gradescope_results(results), indent=1))

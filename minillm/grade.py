@@ -222,10 +222,13 @@ def grade_notebook(path, source_dir=None, cell_timeout: int = CELL_TIMEOUT,
 
 
 def grade(paths, source_dir=None, cell_timeout: int = CELL_TIMEOUT,
-          notebook_timeout: int = NOTEBOOK_TIMEOUT) -> list[ExerciseResult]:
+          notebook_timeout: int = NOTEBOOK_TIMEOUT, progress: bool = False) -> list[ExerciseResult]:
+    from tqdm.auto import tqdm
+
     for path in paths:  # report a wrong path before spending minutes on the others
         read_notebook(path)
-    return [r for p in paths for r in grade_notebook(p, source_dir, cell_timeout, notebook_timeout)]
+    bar = tqdm(paths, desc="grading", unit="notebook", disable=not progress or len(paths) < 2)
+    return [r for p in bar for r in grade_notebook(p, source_dir, cell_timeout, notebook_timeout)]
 
 
 # ----------------------------------------------------------------------------- reporting
