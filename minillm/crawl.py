@@ -827,10 +827,11 @@ FAULT_KINDS = ("500", "503", "429", "slow", "drop", "oversized")
 class Faults:
     """What the local server does wrong, decided by a hash of (seed, path) so every run fails alike.
 
-    A `fraction` of paths is faulty. A faulty path fails its first one or two requests (`max_failures`)
-    with its kind, then works: 500; 503 or 429 with Retry-After; slow (an answer after `slow_seconds`);
-    drop (the connection closed without an answer). "oversized" is for ever: the page followed by
-    `oversized_bytes` of blank padding, streamed, so a crawler that reads it all reads 50 MB.
+    A `fraction` of paths is faulty (0 for `latency` alone). A faulty path fails its first one or two
+    requests (`max_failures`) with its kind, then works: 500; 503 or 429 with Retry-After; slow (an
+    answer after `slow_seconds`); drop (the connection closed without an answer). "oversized" is for
+    ever: the page followed by `oversized_bytes` of blank padding, streamed, so a crawler that reads it
+    all reads 50 MB.
     """
 
     fraction: float = 0.2
@@ -840,6 +841,7 @@ class Faults:
     slow_seconds: float = 2.0
     oversized_bytes: int = 50_000_000
     max_failures: int = 2
+    latency: float = 0.0  # seconds before every answer, faulty or not: a server across an ocean
 
     def pick(self, path: str, attempt: int) -> str | None:
         """The fault for the `attempt`-th (0-based) request of `path`, or None."""
@@ -981,6 +983,8 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
             web.arrived[path].set()
             web.gates[path].wait()
         fault = web.faults.pick(path, attempt) if web.faults else None
+        if web.faults and web.faults.latency:
+            time.sleep(web.faults.latency)
         if fault == "drop":
             self.close_connection = True
             return
@@ -1078,7 +1082,8 @@ def run_from_args(args) -> int:
         return 0
     out = args.out or runs_dir() / f"crawl-{urlsplit(normalize_url(cfg.seeds[0])).hostname}"
     stats = crawl(cfg, out, progress=not args.quiet)
-    print(f"{stats['pages']} URLs in {stats['seconds']} s ({stats['resumed']} from before); wrote {out / 'pages.jsonl'}")
+    print(f"{stats['pages']} URLs in {stats['seconds']} s ({stats['resumed']} from before); "
+          f"wrote {out / 'pages.jsonl'}")
     return 0
 
 
@@ -1089,15 +1094,21 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--faults", type=float, default=0.0, metavar="FRACTION",
                         help="make this fraction of URLs fail (500, 503, 429, slow, dropped, oversized)")
     parser.add_argument("--fault-seed", type=int, default=0, help="which URLs fail (default: 0)")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                        help="delay every answer, like a far-away server (default: 0)")
 
 
 def run_serve_from_args(args) -> int:
     """`minillm serve-web`: serve until Ctrl-C."""
     if not 0 <= args.faults <= 1:
         raise UserError("--faults is a fraction between 0 and 1")
-    faults = Faults(args.faults, args.fault_seed) if args.faults else None
+    if args.latency < 0:
+        raise UserError("--latency must be >= 0")
+    faults = Faults(args.faults, args.fault_seed, latency=args.latency) if args.faults or args.latency else None
     with serve_web(args.root, args.port, faults) as server:
-        print(f"serving {server.root} at {server.url}" + (f" with faults on {args.faults:.0%} of URLs" if faults else ""))
+        extras = [f"faults on {args.faults:.0%} of URLs"] if args.faults else []
+        extras += [f"{args.latency:g} s latency"] if args.latency else []
+        print(f"serving {server.root} at {server.url}" + (f" ({', '.join(extras)})" if extras else ""))
         print("press Ctrl-C to stop", flush=True)
         try:
             while True:

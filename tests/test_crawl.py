@@ -6,6 +6,7 @@ one of each problem, and the bundled mini web in data/web with its manifest as g
 
 import argparse
 import dataclasses
+import itertools
 import json
 import os
 import signal
@@ -13,8 +14,8 @@ import subprocess
 import sys
 import threading
 import time
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from minillm import crawl as C
 from minillm.artifacts import DATA_DIR, ROOT
 from minillm.errors import UserError
 
-FAST = dict(time_scale=0.0, timeout=2.0, backoff=0.01)  # politeness off: the server is ours
+FAST = {"time_scale": 0.0, "timeout": 2.0, "backoff": 0.01}  # politeness off: the server is ours
 
 
 # ----------------------------------------------------------------------------- a small site with one of each problem
@@ -59,7 +60,8 @@ def build_site(root: Path, extra: int = 0) -> Path:
         (root / f"extra{i}.html").write_text(page(f"Extra {i}", [f"extra{(i + 1) % extra}.html"]))
     (root / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     (root / "fake.html").write_bytes(b"\x00\x01\x02binary" * 100)
-    latin = '<html><head><meta charset="windows-1252"><title>Café</title></head><body><p>Café “quoted” €5</p></body></html>'
+    latin = ('<html><head><meta charset="windows-1252"><title>Café</title></head>'
+             "<body><p>Café “quoted” €5</p></body></html>")
     (root / "latin.html").write_bytes(latin.encode("windows-1252"))
     redirects = {"/old.html": {"to": "/new.html", "status": 301},
                  "/loop1.html": {"to": "/loop2.html", "status": 302},
@@ -182,8 +184,8 @@ def test_decode_html_header_then_meta_then_utf8_then_windows_1252():
     meta = f'<html><head><meta charset="windows-1252"></head><body>{text}</body></html>'.encode("windows-1252")
     assert text in C.decode_html(meta, "text/html")[0]
     http_equiv = (b'<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>caf\xe9</p>')
-    assert C.decode_html(http_equiv, "text/html") == ('<meta http-equiv="Content-Type" content="text/html; '
-                                                       'charset=iso-8859-1"><p>café</p>', "cp1252")
+    assert C.decode_html(http_equiv, "text/html") == (('<meta http-equiv="Content-Type" content="text/html; '
+                                                       'charset=iso-8859-1"><p>café</p>'), "cp1252")
     assert C.decode_html(text.encode("utf-8"), "text/html") == (text, "utf-8")  # undeclared UTF-8
     assert C.decode_html(cp, "text/html") == (f"<html><body>{text}</body></html>", "cp1252")
     assert C.decode_html(b"\x93hi\x94", "text/html; charset=ISO-8859-1")[0] == "“hi”"  # read as windows-1252
@@ -218,7 +220,7 @@ def test_host_clock_spaces_requests_to_one_host_across_threads():
     for t in threads:
         t.join()
     a_starts = sorted(t for site, t in starts if site == "a")
-    assert all(later - earlier >= 0.049 for earlier, later in zip(a_starts, a_starts[1:]))
+    assert all(later - earlier >= 0.049 for earlier, later in itertools.pairwise(a_starts))
 
 
 # ----------------------------------------------------------------------------- the local server
@@ -226,7 +228,7 @@ def test_host_clock_spaces_requests_to_one_host_across_threads():
 
 def test_server_serves_pages_redirects_404s_and_hides_the_manifest(site):
     with C.serve_web(site) as server:
-        get = lambda path: requests.get(server.url + path, allow_redirects=False, timeout=5)  # noqa: E731
+        get = lambda path: requests.get(server.url + path, allow_redirects=False, timeout=5)
         assert get("").status_code == 200 and "<h1>Home</h1>" in get("").text
         assert get("a.html").headers["Content-Type"] == "text/html; charset=utf-8"
         assert (get("old.html").status_code, get("old.html").headers["Location"]) == (301, "/new.html")
@@ -347,7 +349,7 @@ def test_fault_mode_loses_nothing(tmp_path):
         _, clean = crawl_site(server, tmp_path / "clean")
     faults = C.Faults(fraction=0.5, seed=1, slow_seconds=1.0, oversized_bytes=4_000_000)
     with C.serve_web(site, faults=faults) as server:
-        stats, faulty = crawl_site(server, tmp_path / "faulty", timeout=0.4, workers=4)
+        _stats, faulty = crawl_site(server, tmp_path / "faulty", timeout=0.4, workers=4)
         requested = dict(server.requests)
     assert {(r["url"].split("/", 3)[3], r["status"]) for r in faulty} == \
            {(r["url"].split("/", 3)[3], r["status"]) for r in clean}
@@ -445,8 +447,8 @@ def test_command_line_crawls_a_seed_into_out(site, tmp_path, capsys):
 
 def test_serve_web_command_serves_until_interrupted(site):
     command = ("import argparse; from minillm import crawl as C; p = argparse.ArgumentParser(); "
-               "C.add_serve_arguments(p); C.run_serve_from_args(p.parse_args(['--root', %r, '--port', '0']))"
-               % str(site))
+               "C.add_serve_arguments(p); "
+               f"C.run_serve_from_args(p.parse_args(['--root', {str(site)!r}, '--port', '0']))")
     server = subprocess.Popen([sys.executable, "-c", command], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         first_line = server.stdout.readline()
