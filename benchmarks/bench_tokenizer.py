@@ -1,0 +1,166 @@
+"""Benchmark of minillm.tokenizer against its peers, measured side by side in one run.
+
+1. Training time of `Tokenizer.train` versus the Hugging Face `tokenizers` BPE trainer on the same
+   documents, the same vocabulary size and byte-level GPT-2 pre-tokenisation (target: within 3x).
+2. Encoding throughput (MB/s) of the pure-Python encoder, of the package's fast path (`encode`,
+   `encode_batch`), of the exported tiktoken.Encoding, and of tiktoken itself built on the same ranks
+   (target: the fast path within 1.2x of raw tiktoken).
+
+    python benchmarks/bench_tokenizer.py                        # ~4 MB of generated text
+    python benchmarks/bench_tokenizer.py --corpus runs/tiny/clean/clean.jsonl
+"""
+
+import argparse
+import json
+import random
+import time
+from itertools import accumulate
+from pathlib import Path
+
+import tiktoken
+from tokenizers import Tokenizer as HFTokenizer
+from tokenizers import decoders, models, pre_tokenizers, trainers
+
+from minillm.tokenizer import EOT, Tokenizer, count_pretokens, learn_merges
+
+
+def generated_documents(n_bytes: int, seed: int = 0) -> list[str]:
+    """Deterministic English-like documents: ~40k Zipf-distributed word types, numbers, punctuation,
+    paragraphs, and a few words in other scripts."""
+    rng = random.Random(seed)
+    onsets = ["b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "y",
+              "br", "cr", "dr", "fl", "gr", "pl", "pr", "sh", "st", "th", "tr", "ch", "qu"]
+    vowels = ["a", "e", "i", "o", "u", "ea", "ee", "ai", "ou", "io", "ia"]
+    codas = ["", "", "n", "r", "s", "t", "l", "nd", "st", "ng", "rt", "ck"]
+    types = set()
+    while len(types) < 40_000:
+        types.add("".join(rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
+                          for _ in range(rng.choice((1, 1, 2, 2, 2, 3, 3, 4)))))
+    words = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "was", "on", "with", "as"]
+    words += sorted(types) + ["café", "naïve", "Straße", "東京", "日本語", "Москва", "привет", "ελληνικά", "😀"]
+    weights = list(accumulate(1 / (rank + 1) ** 1.05 for rank in range(len(words))))
+    docs, size = [], 0
+    while size < n_bytes:
+        paragraphs = []
+        for _ in range(rng.randint(1, 6)):
+            sentences = []
+            for _ in range(rng.randint(2, 8)):
+                sentence = rng.choices(words, cum_weights=weights, k=rng.randint(5, 25))
+                if rng.random() < 0.3:
+                    sentence.insert(rng.randrange(len(sentence)), str(rng.choice((rng.randint(1, 99),
+                                                                              rng.randint(1800, 2030)))))
+                if rng.random() < 0.3:
+                    sentence[rng.randrange(len(sentence))] += ","
+                sentences.append(" ".join(sentence).capitalize() + rng.choice(".....!?:"))
+            paragraphs.append(" ".join(sentences))
+        doc = "\n\n".join(paragraphs) + "\n"
+        docs.append(doc)
+        size += len(doc.encode("utf-8"))
+    return docs
+
+
+def read_documents(path: Path) -> list[str]:
+    """Texts of a clean.jsonl file (one {"text": ...} per line), or a plain text file as one document."""
+    if path.suffix == ".jsonl":
+        return [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()]
+    return [path.read_text(encoding="utf-8")]
+
+
+def race(runs: dict, rounds: int) -> tuple[dict, dict]:
+    """Run every function once per round, interleaved so that other work on the machine slows them alike;
+    returns each one's fastest time and its result."""
+    seconds, results = {name: float("inf") for name in runs}, {}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            results[name] = run()
+            seconds[name] = min(seconds[name], time.perf_counter() - start)
+    return seconds, results
+
+
+def train_hf(docs: list[str], vocab_size: int) -> HFTokenizer:
+    tok = HFTokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOT], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(docs, trainer)
+    return tok
+
+
+def train_ours(docs: list[str], vocab_size: int) -> Tokenizer:
+    return Tokenizer.train(docs, vocab_size, pattern="gpt2", special_tokens=[EOT], progress=False)
+
+
+def bench_training(docs: list[str], vocab_sizes: list[int], repeats: int) -> Tokenizer:
+    n_bytes = sum(len(d.encode("utf-8")) for d in docs)
+    counts = count_pretokens(docs, "gpt2", progress=False)
+    print(f"\n## Training ({n_bytes / 1e6:.1f} MB, {len(docs):,} documents, {len(counts):,} distinct "
+          f"pre-tokens, GPT-2 split, best of {repeats})\n")
+    print("| vocab | merges | minillm (s) | of which counting / merging (s) | HF tokenizers (s) | ratio |"
+          " bytes/token minillm / HF |")
+    print("|---|---|---|---|---|---|---|")
+    for vocab_size in vocab_sizes:
+        seconds, trained = race({"ours": lambda v=vocab_size: train_ours(docs, v),
+                                 "hf": lambda v=vocab_size: train_hf(docs, v)}, repeats)
+        ours, hf = trained["ours"], trained["hf"]
+        start = time.perf_counter()
+        counts = count_pretokens(docs, "gpt2", [EOT], progress=False)
+        count_s = time.perf_counter() - start
+        pretokens = {piece.encode("utf-8"): n for piece, n in counts.items()}
+        start = time.perf_counter()
+        learn_merges(pretokens, vocab_size - 257, progress=False)
+        merge_s = time.perf_counter() - start
+        ours_tokens = sum(map(len, ours.encode_batch(docs)))
+        hf_tokens = sum(len(e.ids) for e in hf.encode_batch(docs))
+        print(f"| {vocab_size:,} | {len(ours.merges):,} | {seconds['ours']:.2f} | {count_s:.2f} / {merge_s:.2f} | "
+              f"{seconds['hf']:.2f} | **{seconds['ours'] / seconds['hf']:.2f}×** | "
+              f"{n_bytes / ours_tokens:.2f} / {n_bytes / hf_tokens:.2f} |")
+    return ours
+
+
+def bench_encoding(tok: Tokenizer, docs: list[str], repeats: int) -> None:
+    n_mb = sum(len(d.encode("utf-8")) for d in docs) / 1e6
+    exported = tok.to_tiktoken()
+    raw = tiktoken.Encoding("raw", pat_str=tok.pattern, mergeable_ranks=dict(tok.ranks),
+                            special_tokens=dict(tok.special_tokens))
+    expected = raw.encode_ordinary_batch(docs)
+
+    def pure_python():  # a new tokenizer each run, so that no piece cache carries over between runs
+        fresh = Tokenizer(tok.ranks, tok.pattern, tok.special_tokens)
+        return [fresh.encode_python(d) for d in docs]
+
+    seconds, results = race({
+        "pure-Python `encode_python`, per document": pure_python,
+        "minillm `encode`, per document": lambda: [tok.encode(d) for d in docs],
+        "minillm `encode_batch`": lambda: tok.encode_batch(docs),
+        "exported tiktoken `encode_ordinary`, per document": lambda: [exported.encode_ordinary(d) for d in docs],
+        "raw tiktoken `encode_ordinary`, per document": lambda: [raw.encode_ordinary(d) for d in docs],
+        "raw tiktoken `encode_ordinary_batch`": lambda: raw.encode_ordinary_batch(docs),
+    }, repeats)
+    assert all(ids == expected for ids in results.values()), "an encoder gave different ids"
+    print(f"\n## Encoding ({n_mb:.1f} MB, vocab {tok.vocab_size:,}, best of {repeats}; every row gave identical ids)\n")
+    print("| encoder | MB/s | time vs raw tiktoken (same call shape) |")
+    print("|---|---|---|")
+    peer = {"per document": "raw tiktoken `encode_ordinary`, per document",
+            "batch": "raw tiktoken `encode_ordinary_batch`"}
+    for name, s in seconds.items():
+        ratio = s / seconds[peer["batch" if "batch" in name else "per document"]]
+        print(f"| {name} | {n_mb / s:.1f} | {ratio:.2f}× |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, help="clean.jsonl or a text file (default: generated text)")
+    parser.add_argument("--mb", type=float, default=4.0, help="size of the generated text in MB (default 4)")
+    parser.add_argument("--vocab-sizes", type=int, nargs="+", default=[2048, 8192])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    docs = read_documents(args.corpus) if args.corpus else generated_documents(int(args.mb * 1e6))
+    print(f"# bench_tokenizer — corpus: {args.corpus or f'generated, {args.mb} MB'}")
+    tok = bench_training(docs, args.vocab_sizes, args.repeats)
+    bench_encoding(tok, docs, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,666 @@
+"""A byte-level BPE tokenizer, trained from scratch and exported to tiktoken (lesson 03).
+
+Text becomes token ids in three steps, as in GPT-2 and GPT-4:
+
+1. special tokens (`<|endoftext|>`, the chat tokens `<|im_start|>` / `<|im_end|>`) are cut out first,
+   and only when the caller allows them (`allowed_special`); otherwise they are plain text;
+2. a regex splits the rest into pre-tokens (words, numbers, punctuation, whitespace runs), so that no
+   token ever spans two of them (`GPT2_PATTERN`, `GPT4_PATTERN`, or any pattern of the `regex` package);
+3. each pre-token's UTF-8 bytes are merged by byte-pair encoding: repeatedly join the adjacent pair whose
+   joined bytes have the lowest rank, leftmost first, until no adjacent pair joins into a known token.
+
+Token ids are ranks, exactly as in tiktoken, so `Tokenizer.to_tiktoken()` gives a `tiktoken.Encoding`
+with the same ids on any text, and `Tokenizer.encode` uses it as its fast path. `Tokenizer.encode_python`
+is the from-scratch encoder the lesson builds; both give the same ids.
+
+Training (`Tokenizer.train`) counts pre-tokens once (in parallel processes for large corpora), so memory
+grows with the number of distinct pre-tokens, not with the corpus. It then merges the most frequent
+adjacent pair again and again, recounting only the pairs that a merge touches (an index from each pair to
+the words that contain it) and taking the best pair from a heap whose stale entries are skipped when
+popped. Equal counts go to the lexicographically greater pair of byte strings, compared as the Python
+tuple `(left_bytes, right_bytes)`, so training is deterministic.
+
+Main entry points:
+    Tokenizer.train(documents, vocab_size)    learn merges from an iterable of texts
+    tok.encode(text) / tok.encode_batch(texts) / tok.decode(ids)
+    tok.vocab (id -> bytes), tok.merges ((left id, right id) -> new id, in merge order)
+    tok.save(path) / Tokenizer.load(path)     the tokenizer.json format below
+    Tokenizer.from_tiktoken(ranks, pattern, special_tokens) / tok.to_tiktoken()
+    build_stage(cfg, inputs, out)             the pipeline stage: train on the clean corpus, write token files
+    load_tokens(path)                          a train.bin / val.bin file as a numpy memmap
+
+tokenizer.json (UTF-8 JSON object):
+    "format": "minillm-bpe", "version": 1,
+    "pattern": the pre-tokenisation regex,
+    "tokens": base64 of each token's bytes, token id = position in the list (null for an unused id),
+    "merges": [[left id, right id, new id], ...] in the order training learned them,
+    "special_tokens": {"<|endoftext|>": id, ...}.
+"""
+
+import base64
+import heapq
+import json
+import math
+import os
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import numpy as np
+import regex
+from tqdm.auto import tqdm
+
+from minillm.artifacts import atomic_write_text
+from minillm.errors import UserError
+
+GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+GPT4_PATTERN = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
+PATTERNS = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN}
+DEFAULT_SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+FORMAT_NAME, FORMAT_VERSION = "minillm-bpe", 1
+
+
+# ----------------------------------------------------------------------------------------------------
+# Pre-tokenisation
+
+
+def resolve_pattern(pattern: str) -> str:
+    """A pattern name from PATTERNS ("gpt2", "gpt4") or a regex; returns the regex after checking it."""
+    pattern = PATTERNS.get(pattern, pattern)
+    try:
+        regex.compile(pattern)
+    except regex.error as e:
+        raise UserError(f"the split pattern is not a valid regex ({e}): {pattern!r}") from None
+    return pattern
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD (they have no UTF-8 bytes), as tiktoken does."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+@lru_cache(maxsize=64)
+def special_split_regex(special_tokens: frozenset[str]) -> re.Pattern | None:
+    """A regex whose split() isolates the special tokens; longest first, so the longest one wins."""
+    tokens = sorted(special_tokens, key=lambda s: (-len(s), s))
+    return re.compile("(" + "|".join(map(re.escape, tokens)) + ")") if tokens else None
+
+
+def count_batch(texts: list[str], pattern: str, special_tokens: tuple[str, ...]) -> Counter:
+    """Pre-token counts of a list of texts; special-token strings are cut out and not counted."""
+    split = regex.compile(pattern).findall
+    specials = special_split_regex(frozenset(special_tokens))
+    counts = Counter()
+    for text in texts:
+        text = valid_unicode(text)
+        for part in specials.split(text)[::2] if specials else (text,):
+            counts.update(split(part))
+    return counts
+
+
+def batches(documents: Iterable[str], batch_chars: int) -> Iterator[list[str]]:
+    """Consecutive lists of documents holding about `batch_chars` characters each."""
+    batch, size = [], 0
+    for doc in documents:
+        batch.append(doc)
+        size += len(doc)
+        if size >= batch_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def count_pretokens(documents: Iterable[str], pattern: str = "gpt4", special_tokens: Iterable[str] = (),
+                    workers: int | None = None, progress: bool = True, batch_chars: int = 4 << 20) -> Counter:
+    """How often each pre-token (str) occurs in the documents, counted by `workers` processes.
+
+    Documents are read lazily in batches of about `batch_chars` characters and at most two batches per
+    worker are in flight, so memory holds the distinct pre-tokens, not the corpus. A corpus of a single
+    batch is counted in this process: below a few MB, starting processes costs more than it saves.
+    """
+    pattern, special_tokens = resolve_pattern(pattern), tuple(special_tokens)
+    workers = workers or _cpu_count()
+    todo = batches([documents] if isinstance(documents, str) else documents, batch_chars)
+    head = [next(todo, [])]
+    head += [second] if (second := next(todo, None)) else []
+    counts = Counter()
+    with tqdm(desc="counting pre-tokens", unit="char", unit_scale=True, disable=not progress) as bar:
+        if len(head) == 1 or workers == 1:
+            for batch in _chain(head, todo):
+                counts.update(count_batch(batch, pattern, special_tokens))
+                bar.update(sum(map(len, batch)))
+            return counts
+        pending = {}
+        with ProcessPoolExecutor(workers) as pool:
+            for batch in _chain(head, todo):
+                pending[pool.submit(count_batch, batch, pattern, special_tokens)] = sum(map(len, batch))
+                if len(pending) >= 2 * workers:
+                    _collect_oldest(pending, counts, bar)
+            while pending:
+                _collect_oldest(pending, counts, bar)
+    return counts
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _chain(head: list, tail: Iterator) -> Iterator:
+    yield from head
+    yield from tail
+
+
+def _collect_oldest(pending: dict, counts: Counter, bar: tqdm) -> None:
+    future = next(iter(pending))
+    counts.update(future.result())
+    bar.update(pending.pop(future))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Training: incremental pair counts over distinct pre-tokens
+
+
+def _reverse_key(token: bytes) -> tuple[int, ...]:
+    """A key that sorts byte strings in reverse lexicographic order (a prefix sorts after its extensions),
+    so that a min-heap pops the lexicographically greatest pair first among equal counts."""
+    return tuple(255 - b for b in token) + (256,)
+
+
+def learn_merges(pretoken_counts: dict[bytes, int], num_merges: int,
+                 progress: bool = True) -> tuple[dict[int, bytes], dict[tuple[int, int], int]]:
+    """Byte-pair merges learned from pre-token counts; returns (vocab id -> bytes, merges in order).
+
+    Ids 0..255 are the single bytes; merge i creates id 256 + i. Each pre-token is held as a str with one
+    character per token id, so merging a pair in a word is one C-speed `str.replace` and a pair is a
+    2-character string. Every merge makes new bytes, as tiktoken needs: merges only ever join tokens, so
+    a token's span inside a word is segmented the same way whatever surrounds it, and once its bytes
+    became one token they stay one token and cannot turn up again as some other pair.
+    """
+    vocab = {i: bytes([i]) for i in range(256)}
+    reverse = {i: _reverse_key(b) for i, b in vocab.items()}
+    words = [token.decode("latin-1") for token in pretoken_counts]
+    counts = list(pretoken_counts.values())
+    pair_counts, words_with = _count_pairs(words, counts)
+    heap = [(-c, reverse[ord(p[0])], reverse[ord(p[1])], p) for p, c in pair_counts.items()]
+    heapq.heapify(heap)
+    merges = {}
+    with tqdm(total=num_merges, desc="learning merges", disable=not progress) as bar:
+        while len(merges) < num_merges:
+            pair = _pop_most_frequent(heap, pair_counts, reverse)
+            if pair is None:
+                break
+            left, right, new = ord(pair[0]), ord(pair[1]), len(vocab)
+            vocab[new] = vocab[left] + vocab[right]
+            reverse[new] = _reverse_key(vocab[new])
+            merges[left, right] = new
+            bar.update()
+            for p, count in _merge(pair, chr(new), words, counts, pair_counts, words_with).items():
+                heapq.heappush(heap, (-count, reverse[ord(p[0])], reverse[ord(p[1])], p))
+    return vocab, merges
+
+
+def _count_pairs(words: list[str], counts: list[int]) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Weighted count of every adjacent pair, and for each pair the indices of the words holding it."""
+    pair_counts, words_with = defaultdict(int), defaultdict(list)
+    for index, (word, count) in enumerate(zip(words, counts)):
+        pairs = [word[i:i + 2] for i in range(len(word) - 1)]
+        for pair in pairs:
+            pair_counts[pair] += count
+        for pair in set(pairs):
+            words_with[pair].append(index)
+    return pair_counts, words_with
+
+
+def _pop_most_frequent(heap: list, pair_counts: dict[str, int], reverse: dict) -> str | None:
+    """Pop heap entries until one still holds its pair's current count (entries go stale lazily)."""
+    while heap:
+        negative_count, _, _, pair = heapq.heappop(heap)
+        count = pair_counts.get(pair, 0)
+        if count == -negative_count:
+            return pair
+        if count > 0:
+            heapq.heappush(heap, (-count, reverse[ord(pair[0])], reverse[ord(pair[1])], pair))
+    return None
+
+
+def _merge(pair: str, new: str, words: list[str], counts: list[int],
+           pair_counts: dict[str, int], words_with: dict[str, list[int]]) -> dict[str, int]:
+    """Merge `pair` into the new token `new` in every word holding it, updating only the pair counts next
+    to each occurrence. Returns the pairs gained and their counts (all contain `new`, so all are new)."""
+    gained, gained_words = defaultdict(int), defaultdict(list)
+    for index in words_with.pop(pair, ()):
+        word = words[index]
+        at = word.find(pair)
+        if at < 0:  # a stale index entry: an earlier merge already took this pair out of the word
+            continue
+        count = counts[index]
+        merged = words[index] = word.replace(pair, new)
+        if len(merged) == len(word) - 1:  # the common case, a single occurrence: two neighbours change
+            if at:
+                pair_counts[word[at - 1:at + 1]] -= count
+                gained[merged[at - 1:at + 1]] += count
+                gained_words[merged[at - 1:at + 1]].append(index)
+            if at + 2 < len(word):
+                pair_counts[word[at + 1:at + 3]] -= count
+                gained[merged[at:at + 2]] += count
+                gained_words[merged[at:at + 2]].append(index)
+            continue
+        last = len(word) - 1
+        while at >= 0:
+            if at:
+                pair_counts[word[at - 1:at + 1]] -= count
+            following = word.find(pair, at + 2)
+            if at + 2 <= last and following != at + 2:  # a pair between two occurrences is lost only once
+                pair_counts[word[at + 1:at + 3]] -= count
+            at = following
+        at, last = merged.find(new), len(merged) - 1
+        while at >= 0:
+            if at:
+                gained[merged[at - 1:at + 1]] += count
+                gained_words[merged[at - 1:at + 1]].append(index)
+            if at < last and merged[at + 1] != new:
+                gained[merged[at:at + 2]] += count
+                gained_words[merged[at:at + 2]].append(index)
+            at = merged.find(new, at + 1)
+    del pair_counts[pair]
+    pair_counts.update(gained)
+    words_with.update(gained_words)
+    return gained
+
+
+# ----------------------------------------------------------------------------------------------------
+# The tokenizer
+
+
+class Tokenizer:
+    """Byte-level BPE: a split pattern, ranked byte-string tokens (rank = id) and special tokens."""
+
+    def __init__(self, ranks: dict[bytes, int], pattern: str = "gpt4",
+                 special_tokens: dict[str, int] | None = None,
+                 merges: dict[tuple[int, int], int] | None = None):
+        self.pattern = resolve_pattern(pattern)
+        self.ranks = dict(ranks)
+        self.special_tokens = dict(special_tokens or {})
+        self.vocab = {i: b for b, i in self.ranks.items()}
+        self.vocab.update((i, s.encode("utf-8")) for s, i in self.special_tokens.items())
+        _check_ids(self.ranks, self.special_tokens, len(self.vocab))
+        self.vocab_size = max(self.vocab) + 1  # ids a model's embedding table must hold
+        if merges is not None:
+            _check_merges(merges, self.vocab)
+        self._merges = merges
+        self._split = regex.compile(self.pattern).findall
+        self._piece_cache: dict[str, list[int]] = {}
+
+    def __repr__(self) -> str:
+        return (f"Tokenizer(vocab_size={self.vocab_size}, merges={len(self.ranks) - 256}, "
+                f"special_tokens={list(self.special_tokens)})")
+
+    @property
+    def merges(self) -> dict[tuple[int, int], int]:
+        """(left id, right id) -> new id, in merge order. Recovered from the ranks when loaded from tiktoken:
+        a token whose bytes BPE cannot build from two lower-ranked tokens has no entry."""
+        if self._merges is None:
+            self._merges = {}
+            for token, rank in sorted(self.ranks.items(), key=lambda item: item[1]):
+                parts = self._bpe(token, max_rank=rank) if len(token) > 1 else []
+                if len(parts) == 2:
+                    self._merges[parts[0], parts[1]] = rank
+        return self._merges
+
+    # -- training and loading ------------------------------------------------------------------------
+
+    @classmethod
+    def train(cls, documents: Iterable[str] | str, vocab_size: int, pattern: str = "gpt4",
+              special_tokens: Iterable[str] = DEFAULT_SPECIAL_TOKENS, workers: int | None = None,
+              progress: bool = True) -> "Tokenizer":
+        """Learn BPE merges from documents until there are `vocab_size` tokens, special tokens included
+        (fewer if the text runs out of pairs). Special tokens get the ids after the merges."""
+        special_tokens = list(dict.fromkeys(special_tokens))
+        num_merges = vocab_size - 256 - len(special_tokens)
+        if num_merges < 0:
+            raise UserError(f"vocab_size must be at least 256 + {len(special_tokens)} special tokens, "
+                            f"got {vocab_size}")
+        counts = count_pretokens(documents, pattern, special_tokens, workers, progress)
+        pretokens = {piece.encode("utf-8"): n for piece, n in counts.items()}
+        vocab, merges = learn_merges(pretokens, num_merges, progress)
+        specials = {s: len(vocab) + i for i, s in enumerate(special_tokens)}
+        return cls({b: i for i, b in vocab.items()}, pattern, specials, merges)
+
+    @classmethod
+    def from_tiktoken(cls, mergeable_ranks: dict[bytes, int], pattern: str,
+                      special_tokens: dict[str, int] | None = None) -> "Tokenizer":
+        """A tokenizer from tiktoken's parts, e.g. `enc._mergeable_ranks, enc._pat_str, enc._special_tokens`."""
+        return cls(mergeable_ranks, pattern, special_tokens)
+
+    def to_tiktoken(self, name: str = "minillm") -> "tiktoken.Encoding":  # noqa: F821
+        """A `tiktoken.Encoding` with the same ids on any text (tiktoken picks an arbitrary one among special
+        tokens that start at the same place, so give no special token another one as a prefix)."""
+        import tiktoken
+
+        try:
+            return tiktoken.Encoding(name, pat_str=self.pattern, mergeable_ranks=self.ranks,
+                                     special_tokens=self.special_tokens)
+        except ValueError as e:
+            raise UserError(f"tiktoken cannot use this split pattern ({e}): {self.pattern!r}") from None
+
+    @cached_property
+    def _tiktoken(self):
+        try:
+            return self.to_tiktoken()
+        except UserError:
+            return None
+
+    def save(self, path: str | Path) -> None:
+        """Write tokenizer.json (format in the module docstring), atomically."""
+        tokens = [None] * (max(self.ranks.values()) + 1)
+        for token, rank in self.ranks.items():
+            tokens[rank] = base64.b64encode(token).decode("ascii")
+        data = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "pattern": self.pattern,
+                "special_tokens": self.special_tokens,
+                "merges": [[left, right, new] for (left, right), new in self.merges.items()],
+                "tokens": tokens}
+        atomic_write_text(Path(path), json.dumps(data, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Tokenizer":
+        """Read a tokenizer.json written by `save`; a missing, truncated or corrupted file is a UserError."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"no tokenizer file at {path}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise UserError(f"{path} is truncated or corrupted (not valid JSON: {e})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+            raise UserError(f"{path} is not a minillm tokenizer file (no \"format\": \"{FORMAT_NAME}\")")
+        if data.get("version") != FORMAT_VERSION:
+            raise UserError(f"{path} has tokenizer format version {data.get('version')!r}; "
+                            f"this minillm reads version {FORMAT_VERSION}")
+        try:
+            return cls(_ranks_from_json(data["tokens"]), data["pattern"], _specials_from_json(data),
+                       _merges_from_json(data["merges"]))
+        except (AttributeError, KeyError, TypeError, ValueError) as e:
+            if isinstance(e, UserError):
+                raise UserError(f"{path}: {e}") from None
+            raise UserError(f"{path} is corrupted ({type(e).__name__}: {e})") from None
+
+    # -- encoding and decoding -----------------------------------------------------------------------
+
+    def encode(self, text: str, allowed_special: Iterable[str] | str = ()) -> list[int]:
+        """Token ids of `text`, through tiktoken. Special-token strings become special ids only when listed
+        in `allowed_special` (or it is "all"); otherwise they are encoded as ordinary text."""
+        if self._tiktoken is None:
+            return self.encode_python(text, allowed_special)
+        return self._with_specials(text, allowed_special, self._tiktoken.encode_ordinary)
+
+    def encode_batch(self, texts: list[str], allowed_special: Iterable[str] | str = (),
+                     num_threads: int = 8) -> list[list[int]]:
+        """`encode` of each text, several at a time (tiktoken releases the GIL)."""
+        if self._tiktoken is not None and not self._allowed(allowed_special):
+            return self._tiktoken.encode_ordinary_batch(list(texts), num_threads=num_threads)
+        return [self.encode(text, allowed_special) for text in texts]
+
+    def encode_python(self, text: str, allowed_special: Iterable[str] | str = ()) -> list[int]:
+        """The from-scratch encoder: same ids as `encode`, written in Python (split, then BPE each piece)."""
+        return self._with_specials(text, allowed_special, self._encode_ordinary_python)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of the ids; byte sequences that are not valid UTF-8 become U+FFFD."""
+        return self.decode_bytes(ids).decode("utf-8", errors="replace")
+
+    def decode_bytes(self, ids: Iterable[int]) -> bytes:
+        try:
+            return b"".join(self.vocab[int(i)] for i in ids)
+        except KeyError as e:
+            raise UserError(f"token id {e.args[0]} is not in the vocabulary "
+                            f"(ids run from 0 to {self.vocab_size - 1})") from None
+
+    def _allowed(self, allowed_special: Iterable[str] | str) -> frozenset[str]:
+        if allowed_special == "all":
+            return frozenset(self.special_tokens)
+        allowed = frozenset([allowed_special] if isinstance(allowed_special, str) else allowed_special)
+        if unknown := allowed.difference(self.special_tokens):
+            raise UserError(f"not special tokens of this tokenizer: {sorted(unknown)}")
+        return allowed
+
+    def _with_specials(self, text: str, allowed_special, encode_ordinary) -> list[int]:
+        """Encode the text between allowed special tokens with `encode_ordinary`; the specials get their ids."""
+        allowed = self._allowed(allowed_special)
+        if not allowed:
+            return encode_ordinary(text)
+        ids = []
+        for i, part in enumerate(special_split_regex(allowed).split(text)):
+            if i % 2:
+                ids.append(self.special_tokens[part])
+            elif part:
+                ids.extend(encode_ordinary(part))
+        return ids
+
+    def _encode_ordinary_python(self, text: str) -> list[int]:
+        ids, cache = [], self._piece_cache
+        for piece in self._split(valid_unicode(text)):
+            piece_ids = cache.get(piece)
+            if piece_ids is None:
+                if len(cache) >= 1 << 16:
+                    cache.clear()
+                piece_ids = cache[piece] = self._encode_piece(piece.encode("utf-8"))
+            ids.extend(piece_ids)
+        return ids
+
+    def _encode_piece(self, piece: bytes) -> list[int]:
+        """Ids of one pre-token; like tiktoken, a pre-token that is itself a token is taken whole."""
+        rank = self.ranks.get(piece)
+        return [rank] if rank is not None else self._bpe(piece)
+
+    def _bpe(self, piece: bytes, max_rank: int | None = None) -> list[int]:
+        """Byte-pair encode: join the adjacent pair whose joined bytes rank lowest (leftmost on ties)
+        until none joins into a token (of rank below `max_rank`, when given)."""
+        ranks, parts = self.ranks, [piece[i:i + 1] for i in range(len(piece))]
+        limit = math.inf if max_rank is None else max_rank
+        while len(parts) > 1:
+            rank, i = min((ranks.get(parts[i] + parts[i + 1], math.inf), i) for i in range(len(parts) - 1))
+            if rank >= limit:
+                break
+            parts[i:i + 2] = [parts[i] + parts[i + 1]]
+        return [ranks[part] for part in parts]
+
+
+def _check_ids(ranks: dict[bytes, int], special_tokens: dict[str, int], distinct_ids: int) -> None:
+    if any(not isinstance(i, int) or i < 0 for i in [*ranks.values(), *special_tokens.values()]):
+        raise UserError("token ids must be non-negative integers")
+    if distinct_ids != len(ranks) + len(special_tokens):
+        raise UserError("token ids must be distinct (a special token reuses an id of the ranks, or two "
+                        "tokens share an id)")
+    if missing := [b for b in range(256) if bytes([b]) not in ranks]:
+        raise UserError(f"the ranks lack {len(missing)} single bytes (e.g. {bytes(missing[:1])!r}); "
+                        f"byte-level BPE needs all 256")
+
+
+def _check_merges(merges: dict[tuple[int, int], int], vocab: dict[int, bytes]) -> None:
+    for (left, right), new in merges.items():
+        if vocab.get(new) is None or vocab.get(new) != vocab.get(left, b"") + vocab.get(right, b""):
+            raise UserError(f"merge ({left}, {right}) -> {new} does not join the bytes of its tokens")
+
+
+def _ranks_from_json(tokens: list) -> dict[bytes, int]:
+    if not isinstance(tokens, list):
+        raise UserError("\"tokens\" must be a list")
+    ranks = {}
+    for i, text in enumerate(tokens):
+        if text is not None:
+            ranks[base64.b64decode(text, validate=True)] = i
+    if len(ranks) != sum(t is not None for t in tokens):
+        raise UserError("two tokens have the same bytes")
+    return ranks
+
+
+def _specials_from_json(data: dict) -> dict[str, int]:
+    specials = data["special_tokens"]
+    if not all(isinstance(s, str) and isinstance(i, int) for s, i in specials.items()):
+        raise UserError("special_tokens must map strings to integer ids")
+    return specials
+
+
+def _merges_from_json(merges: list) -> dict[tuple[int, int], int]:
+    if not isinstance(merges, list) or not all(isinstance(m, list) and len(m) == 3 and all(isinstance(i, int) for i in m) for m in merges):
+        raise UserError("each merge must be [left id, right id, new id]")
+    return {(left, right): new for left, right, new in merges}
+
+
+# ----------------------------------------------------------------------------------------------------
+# The pipeline stage: train on the clean corpus, then write the token files the training stage reads
+
+
+@dataclass
+class TokenizerConfig:
+    """Settings of the tokenizer stage (`minillm tokenize`)."""
+    vocab_size: int = 2048  # tokens, special tokens included
+    pattern: str = "gpt4"  # "gpt2", "gpt4" or a regex
+    special_tokens: tuple[str, ...] = DEFAULT_SPECIAL_TOKENS  # must include <|endoftext|>
+    val_fraction: float = 0.05  # documents 0, 1/f, 2/f, ... go to val.bin
+    train_chars: int | None = None  # learn merges from at most this many characters of train documents
+
+
+PRESETS = {
+    "tiny": TokenizerConfig(vocab_size=2048),
+    "small": TokenizerConfig(vocab_size=16384, train_chars=200_000_000),
+    "gpt2": TokenizerConfig(vocab_size=50257, train_chars=1_000_000_000),
+}
+EOT = "<|endoftext|>"
+_ENCODE_BATCH = 256  # documents per encode_batch call
+
+
+def build_stage(cfg: TokenizerConfig, inputs: dict[str, Path], out: Path, progress: bool = True) -> dict:
+    """Train a tokenizer on inputs["clean"]/clean.jsonl and write into `out`: tokenizer.json, train.bin and
+    val.bin (each document's ids followed by <|endoftext|>, as uint16 or uint32), meta.json, and
+    token_lengths.png. Returns the stage's metrics, figures and summary."""
+    corpus = Path(inputs["clean"]) / "clean.jsonl"
+    if not corpus.is_file():
+        raise UserError(f"no clean corpus at {corpus}; build the clean stage first")
+    if EOT not in cfg.special_tokens:
+        raise UserError(f"the special tokens must include {EOT} (it separates documents in train.bin)")
+    if not 0 <= cfg.val_fraction < 1:
+        raise UserError(f"val_fraction must be in [0, 1), got {cfg.val_fraction}")
+    start = time.perf_counter()
+    tok = Tokenizer.train(_training_texts(corpus, cfg), cfg.vocab_size, cfg.pattern, cfg.special_tokens,
+                          progress=progress)
+    train_seconds = time.perf_counter() - start
+    tok.save(out / "tokenizer.json")
+    start = time.perf_counter()
+    meta = _write_token_files(tok, corpus, out, cfg.val_fraction, progress)
+    encode_seconds = time.perf_counter() - start
+    atomic_write_text(out / "meta.json", json.dumps(meta, indent=2) + "\n")
+    _plot_token_lengths(tok, load_tokens(out / "val.bin"), out / "token_lengths.png")
+    tokens = meta["train_tokens"] + meta["val_tokens"] - meta["train_documents"] - meta["val_documents"]
+    metrics = {"vocab_size": tok.vocab_size, "merges": len(tok.merges),
+               "bytes_per_token": round(meta["text_bytes"] / max(tokens, 1), 3),
+               "train_tokens": meta["train_tokens"], "val_tokens": meta["val_tokens"],
+               "train_documents": meta["train_documents"], "val_documents": meta["val_documents"],
+               "train_seconds": round(train_seconds, 2), "encode_seconds": round(encode_seconds, 2)}
+    summary = (f"Trained a {tok.vocab_size}-token byte-level BPE in {train_seconds:.1f} s; the corpus takes "
+               f"{metrics['bytes_per_token']} bytes per token: {meta['train_tokens']:,} train and "
+               f"{meta['val_tokens']:,} val tokens.")
+    return {"metrics": metrics, "figures": ["token_lengths.png"], "summary": summary}
+
+
+def is_val_document(index: int, val_fraction: float) -> bool:
+    """Every (1/val_fraction)-th document, starting with the first, goes to val: spread evenly, no RNG."""
+    return math.floor(index * val_fraction) != math.floor((index - 1) * val_fraction)
+
+
+def read_texts(corpus: Path) -> Iterator[str]:
+    """The "text" field of each record of a clean.jsonl file, in order."""
+    with corpus.open(encoding="utf-8") as f:
+        for line_number, line in enumerate(f, 1):
+            try:
+                text = json.loads(line)["text"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise UserError(f"{corpus}:{line_number}: not a JSON record with a \"text\" field") from None
+            if not isinstance(text, str):
+                raise UserError(f"{corpus}:{line_number}: \"text\" is not a string")
+            yield text
+
+
+def _training_texts(corpus: Path, cfg: TokenizerConfig) -> Iterator[str]:
+    budget = math.inf if cfg.train_chars is None else cfg.train_chars
+    for index, text in enumerate(read_texts(corpus)):
+        if budget <= 0:
+            return
+        if not is_val_document(index, cfg.val_fraction):
+            budget -= len(text)
+            yield text
+
+
+def _write_token_files(tok: Tokenizer, corpus: Path, out: Path, val_fraction: float, progress: bool) -> dict:
+    dtype = np.dtype(np.uint16 if tok.vocab_size <= 1 << 16 else np.uint32)
+    eot = tok.special_tokens[EOT]
+    counts = {"train_tokens": 0, "val_tokens": 0, "train_documents": 0, "val_documents": 0, "text_bytes": 0}
+    texts = enumerate(read_texts(corpus))
+    with open(out / "train.bin", "wb") as train, open(out / "val.bin", "wb") as val, \
+            tqdm(desc="encoding", unit="doc", disable=not progress) as bar:
+        while batch := [item for _, item in zip(range(_ENCODE_BATCH), texts)]:
+            for (index, text), ids in zip(batch, tok.encode_batch([text for _, text in batch])):
+                split = "val" if is_val_document(index, val_fraction) else "train"
+                ids.append(eot)
+                np.asarray(ids, dtype=dtype).tofile(val if split == "val" else train)
+                counts[f"{split}_tokens"] += len(ids)
+                counts[f"{split}_documents"] += 1
+                counts["text_bytes"] += len(text.encode("utf-8"))
+            bar.update(len(batch))
+    if counts["train_documents"] == 0:
+        raise UserError(f"{corpus} has too few documents to leave any for training "
+                        f"(val_fraction={val_fraction})")
+    return {"dtype": dtype.name, "vocab_size": tok.vocab_size, "eot_id": eot,
+            "special_tokens": tok.special_tokens, **counts, "val_fraction": val_fraction,
+            "layout": "each document's token ids followed by <|endoftext|>, documents in corpus order",
+            "split": "document i (from 0) is in val.bin when floor(i*f) != floor((i-1)*f), f = val_fraction"}
+
+
+def load_tokens(path: str | Path) -> np.ndarray:
+    """A train.bin / val.bin token file as a read-only numpy memmap (dtype from meta.json beside it)."""
+    path = Path(path)
+    try:
+        dtype = np.dtype(json.loads((path.parent / "meta.json").read_text(encoding="utf-8"))["dtype"])
+    except FileNotFoundError:
+        raise UserError(f"no meta.json next to {path} (it gives the token dtype)") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise UserError(f"{path.parent / 'meta.json'} is corrupted ({e})") from None
+    if not path.is_file():
+        raise UserError(f"no token file at {path}")
+    size = path.stat().st_size
+    if size % dtype.itemsize:
+        raise UserError(f"{path} is truncated: {size} bytes is not a whole number of {dtype.name} tokens")
+    return np.memmap(path, dtype=dtype, mode="r") if size else np.zeros(0, dtype=dtype)
+
+
+def _plot_token_lengths(tok: Tokenizer, ids: np.ndarray, path: Path) -> None:
+    """Bar charts of token length in bytes: over the vocabulary, and over the tokens of the val split
+    (the last bar holds every longer token too)."""
+    from matplotlib.figure import Figure
+
+    lengths = np.zeros(tok.vocab_size, dtype=int)  # special tokens keep length 0: no bar counts them
+    for token, rank in tok.ranks.items():
+        lengths[rank] = len(token)
+    used = np.bincount(ids, minlength=tok.vocab_size) if len(ids) else np.zeros(tok.vocab_size, int)
+    fig = Figure(figsize=(9, 3.2), layout="constrained")
+    vocab_ax, corpus_ax = fig.subplots(1, 2)
+    top = min(int(lengths.max()), 16)
+    bins = np.arange(1, top + 1)
+    vocab_ax.bar(bins, [np.sum(np.minimum(lengths, top) == n) for n in bins], color="tab:blue")
+    vocab_ax.set(title="vocabulary", xlabel="token length (bytes)", ylabel="tokens")
+    corpus_ax.bar(bins, [used[np.minimum(lengths, top) == n].sum() for n in bins], color="tab:orange")
+    corpus_ax.set(title="val text", xlabel="token length (bytes)", ylabel="occurrences")
+    fig.savefig(path, dpi=100)
