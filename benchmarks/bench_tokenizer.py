@@ -13,6 +13,7 @@
 import argparse
 import json
 import random
+import statistics
 import time
 from itertools import accumulate
 from pathlib import Path
@@ -66,16 +67,25 @@ def read_documents(path: Path) -> list[str]:
     return [path.read_text(encoding="utf-8")]
 
 
-def race(runs: dict, rounds: int) -> tuple[dict, dict]:
-    """Run every function once per round, interleaved so that other work on the machine slows them alike;
-    returns each one's fastest time and its result."""
-    seconds, results = {name: float("inf") for name in runs}, {}
-    for _ in range(rounds):
-        for name, run in runs.items():
+def race(runs: dict, rounds: int) -> tuple[dict, dict, list[dict]]:
+    """Run every function once per round, interleaved so that other work on the machine slows them alike.
+    Returns each one's fastest time, its result, and every round's times."""
+    history, results = [], {}
+    for round_ in range(rounds):
+        times = {}
+        names = list(runs) if round_ % 2 == 0 else list(reversed(runs))  # neither always goes first
+        for name in names:
             start = time.perf_counter()
-            results[name] = run()
-            seconds[name] = min(seconds[name], time.perf_counter() - start)
-    return seconds, results
+            results[name] = runs[name]()
+            times[name] = time.perf_counter() - start
+        history.append(times)
+    best = {name: min(times[name] for times in history) for name in runs}
+    return best, results, history
+
+
+def median_ratio(history: list[dict], name: str, peer: str) -> float:
+    """Median over rounds of name's time over peer's time in the same round: robust to load changes."""
+    return statistics.median(times[name] / times[peer] for times in history)
 
 
 def train_hf(docs: list[str], vocab_size: int) -> HFTokenizer:
@@ -94,28 +104,29 @@ def train_ours(docs: list[str], vocab_size: int) -> Tokenizer:
 
 def bench_training(docs: list[str], vocab_sizes: list[int], repeats: int) -> Tokenizer:
     n_bytes = sum(len(d.encode("utf-8")) for d in docs)
-    counts = count_pretokens(docs, "gpt2", progress=False)
+    counts = count_pretokens(docs, "gpt2", [EOT], progress=False)
+    pretokens = {piece.encode("utf-8"): n for piece, n in counts.items()}
     print(f"\n## Training ({n_bytes / 1e6:.1f} MB, {len(docs):,} documents, {len(counts):,} distinct "
-          f"pre-tokens, GPT-2 split, best of {repeats})\n")
+          f"pre-tokens, GPT-2 split; times: best of {repeats}, ratio: median of per-round ratios)\n")
     print("| vocab | merges | minillm (s) | of which counting / merging (s) | HF tokenizers (s) | ratio |"
           " bytes/token minillm / HF |")
     print("|---|---|---|---|---|---|---|")
+    ratios = []
     for vocab_size in vocab_sizes:
-        seconds, trained = race({"ours": lambda v=vocab_size: train_ours(docs, v),
-                                 "hf": lambda v=vocab_size: train_hf(docs, v)}, repeats)
+        seconds, trained, history = race({"ours": lambda v=vocab_size: train_ours(docs, v),
+                                          "hf": lambda v=vocab_size: train_hf(docs, v)}, repeats)
         ours, hf = trained["ours"], trained["hf"]
-        start = time.perf_counter()
-        counts = count_pretokens(docs, "gpt2", [EOT], progress=False)
-        count_s = time.perf_counter() - start
-        pretokens = {piece.encode("utf-8"): n for piece, n in counts.items()}
-        start = time.perf_counter()
-        learn_merges(pretokens, vocab_size - 257, progress=False)
-        merge_s = time.perf_counter() - start
+        parts, _, _ = race({"count": lambda: count_pretokens(docs, "gpt2", [EOT], progress=False),
+                            "merge": lambda v=vocab_size: learn_merges(pretokens, v - 257, progress=False)},
+                           repeats)
         ours_tokens = sum(map(len, ours.encode_batch(docs)))
         hf_tokens = sum(len(e.ids) for e in hf.encode_batch(docs))
-        print(f"| {vocab_size:,} | {len(ours.merges):,} | {seconds['ours']:.2f} | {count_s:.2f} / {merge_s:.2f} | "
-              f"{seconds['hf']:.2f} | **{seconds['ours'] / seconds['hf']:.2f}×** | "
+        ratios.append(median_ratio(history, "ours", "hf"))
+        print(f"| {vocab_size:,} | {len(ours.merges):,} | {seconds['ours']:.2f} | {parts['count']:.2f} / "
+              f"{parts['merge']:.2f} | {seconds['hf']:.2f} | **{ratios[-1]:.2f}×** | "
               f"{n_bytes / ours_tokens:.2f} / {n_bytes / hf_tokens:.2f} |")
+    print(f"\nTarget, training within 3× of HF tokenizers: {'met' if max(ratios) <= 3 else 'MISSED'} "
+          f"(worst {max(ratios):.2f}×)")
     return ours
 
 
@@ -130,7 +141,7 @@ def bench_encoding(tok: Tokenizer, docs: list[str], repeats: int) -> None:
         fresh = Tokenizer(tok.ranks, tok.pattern, tok.special_tokens)
         return [fresh.encode_python(d) for d in docs]
 
-    seconds, results = race({
+    seconds, results, history = race({
         "pure-Python `encode_python`, per document": pure_python,
         "minillm `encode`, per document": lambda: [tok.encode(d) for d in docs],
         "minillm `encode_batch`": lambda: tok.encode_batch(docs),
@@ -139,14 +150,19 @@ def bench_encoding(tok: Tokenizer, docs: list[str], repeats: int) -> None:
         "raw tiktoken `encode_ordinary_batch`": lambda: raw.encode_ordinary_batch(docs),
     }, repeats)
     assert all(ids == expected for ids in results.values()), "an encoder gave different ids"
-    print(f"\n## Encoding ({n_mb:.1f} MB, vocab {tok.vocab_size:,}, best of {repeats}; every row gave identical ids)\n")
+    print(f"\n## Encoding ({n_mb:.1f} MB, vocab {tok.vocab_size:,}; MB/s: best of {repeats}, ratio: median of "
+          f"per-round ratios; every row gave identical ids)\n")
     print("| encoder | MB/s | time vs raw tiktoken (same call shape) |")
     print("|---|---|---|")
-    peer = {"per document": "raw tiktoken `encode_ordinary`, per document",
-            "batch": "raw tiktoken `encode_ordinary_batch`"}
+    fast_path = []
     for name, s in seconds.items():
-        ratio = s / seconds[peer["batch" if "batch" in name else "per document"]]
+        peer = "raw tiktoken `encode_ordinary_batch`" if "batch" in name else \
+            "raw tiktoken `encode_ordinary`, per document"
+        ratio = median_ratio(history, name, peer)
+        fast_path += [ratio] if name.startswith("minillm") else []
         print(f"| {name} | {n_mb / s:.1f} | {ratio:.2f}× |")
+    print(f"\nTarget, the fast path within 1.2× of raw tiktoken: {'met' if max(fast_path) <= 1.2 else 'MISSED'} "
+          f"(worst {max(fast_path):.2f}×)")
 
 
 def main() -> None:
@@ -154,7 +170,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="clean.jsonl or a text file (default: generated text)")
     parser.add_argument("--mb", type=float, default=4.0, help="size of the generated text in MB (default 4)")
     parser.add_argument("--vocab-sizes", type=int, nargs="+", default=[2048, 8192])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     docs = read_documents(args.corpus) if args.corpus else generated_documents(int(args.mb * 1e6))
     print(f"# bench_tokenizer — corpus: {args.corpus or f'generated, {args.mb} MB'}")
