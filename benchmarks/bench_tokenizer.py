@@ -6,8 +6,9 @@
    `encode_batch`), of the exported tiktoken.Encoding, and of tiktoken itself built on the same ranks
    (target: the fast path within 1.2x of raw tiktoken).
 
-    python benchmarks/bench_tokenizer.py                        # ~4 MB of generated text
+    python benchmarks/bench_tokenizer.py            # main texts of data/web, else ~4 MB of generated text
     python benchmarks/bench_tokenizer.py --corpus runs/tiny/clean/clean.jsonl
+    python benchmarks/bench_tokenizer.py --generated --mb 16
 """
 
 import argparse
@@ -22,6 +23,7 @@ import tiktoken
 from tokenizers import Tokenizer as HFTokenizer
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
+from minillm.artifacts import DATA_DIR
 from minillm.tokenizer import EOT, Tokenizer, count_pretokens, learn_merges
 
 
@@ -60,8 +62,15 @@ def generated_documents(n_bytes: int, seed: int = 0) -> list[str]:
     return docs
 
 
+WEB_MANIFEST = DATA_DIR / "web" / "_manifest.json"
+
+
 def read_documents(path: Path) -> list[str]:
-    """Texts of a clean.jsonl file (one {"text": ...} per line), or a plain text file as one document."""
+    """Texts of a clean.jsonl file (one {"text": ...} per line), the main texts of every page of the
+    bundled web's _manifest.json, or a plain text file as one document."""
+    if path.name == "_manifest.json":
+        pages = json.loads(path.read_text(encoding="utf-8"))["pages"].values()
+        return [page["main_text"] for page in pages if page.get("main_text")]
     if path.suffix == ".jsonl":
         return [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()]
     return [path.read_text(encoding="utf-8")]
@@ -167,13 +176,16 @@ def bench_encoding(tok: Tokenizer, docs: list[str], repeats: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, help="clean.jsonl or a text file (default: generated text)")
+    parser.add_argument("--corpus", type=Path, help="clean.jsonl, a _manifest.json or a text file "
+                        "(default: data/web/_manifest.json if it exists)")
+    parser.add_argument("--generated", action="store_true", help="use generated text, not data/web")
     parser.add_argument("--mb", type=float, default=4.0, help="size of the generated text in MB (default 4)")
     parser.add_argument("--vocab-sizes", type=int, nargs="+", default=[2048, 8192])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    docs = read_documents(args.corpus) if args.corpus else generated_documents(int(args.mb * 1e6))
-    print(f"# bench_tokenizer — corpus: {args.corpus or f'generated, {args.mb} MB'}")
+    corpus = args.corpus or (WEB_MANIFEST if WEB_MANIFEST.exists() and not args.generated else None)
+    docs = read_documents(corpus) if corpus else generated_documents(int(args.mb * 1e6))
+    print(f"# bench_tokenizer — corpus: {corpus or f'generated, {args.mb} MB'}")
     tok = bench_training(docs, args.vocab_sizes, args.repeats)
     bench_encoding(tok, docs, args.repeats)
 

@@ -10,6 +10,7 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from minillm.artifacts import DATA_DIR
 from minillm.errors import UserError
 from minillm.tokenizer import (
     DEFAULT_SPECIAL_TOKENS,
@@ -25,6 +26,7 @@ from minillm.tokenizer import (
 )
 
 EOT, IM_START, IM_END = DEFAULT_SPECIAL_TOKENS
+WEB_MANIFEST = DATA_DIR / "web" / "_manifest.json"
 SPECIALS = st.sampled_from(DEFAULT_SPECIAL_TOKENS)
 
 
@@ -189,6 +191,16 @@ def test_identical_ids_to_tiktoken_over_the_corpus(tok, corpus):
     assert [tok.encode_python(doc) for doc in corpus] == expected
     assert tok.encode_batch(corpus) == expected
     assert sum(map(len, expected)) < sum(len(doc.encode()) for doc in corpus) / 2  # it compresses
+
+
+@pytest.mark.skipif(not WEB_MANIFEST.exists(), reason="data/web has not been generated")
+def test_identical_ids_to_tiktoken_over_the_bundled_web():
+    pages = json.loads(WEB_MANIFEST.read_text(encoding="utf-8"))["pages"].values()
+    texts = [page["main_text"] for page in pages if page.get("main_text")]
+    tok = Tokenizer.train(texts, vocab_size=2048, progress=False)
+    expected = tok.to_tiktoken().encode_ordinary_batch(texts)
+    assert [tok.encode_python(text) for text in texts] == expected
+    assert tok.encode_batch(texts) == expected
 
 
 def test_special_tokens_come_only_from_allowed_text(tok):
