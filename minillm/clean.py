@@ -452,7 +452,7 @@ def count_sentences(line: str) -> int:
 
 def c4_lines(text: str) -> str:
     """The text with C4's dropped lines removed (citation marks cut), paragraphs still separated by blank lines."""
-    kept = [CITATION_RE.sub("", line) for line in nonempty_lines(text) if c4_line_verdict(line) == ""]
+    kept = [" ".join(CITATION_RE.sub("", line).split()) for line in nonempty_lines(text) if c4_line_verdict(line) == ""]
     return "\n\n".join(kept)
 
 
@@ -894,6 +894,8 @@ def score_against_manifest(docs: list[Document], clusters: list[list[str]], mani
     predicted_groups = [[m for m in g if m] for g in predicted_groups]
     precision, recall = pair_scores(cluster_pairs(predicted_groups), cluster_pairs(true_groups))
     metrics |= {"dedup_precision": precision, "dedup_recall": recall}
+    kept = [p for p, d in by_path.items() if not d.dropped]
+    metrics["kept_good_share"] = sum(bool(pages[p].get("good")) for p in kept) / max(len(kept), 1)
     return metrics
 
 
@@ -953,6 +955,7 @@ def clean_file(pages_path: Path, cfg: CleanConfig, out: Path, progress: bool = T
     manifest = load_manifest()
     if manifest:
         metrics |= score_against_manifest(docs, extra["clusters"], manifest)
+        metrics["langid_accuracy"] = language_accuracy(manifest)[0]
     summary = {"steps": funnel.steps, "pii": extra["pii"], "metrics": metrics, "clusters": extra["clusters"],
                "documents": [{"url": d.url, "dropped": d.dropped} for d in docs]}
     artifacts.atomic_write_text(out / "funnel.json", json.dumps(summary, indent=1, ensure_ascii=False))

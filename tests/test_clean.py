@@ -1,0 +1,335 @@
+"""The cleaner (lesson 02): extraction, each filter, MinHash dedup, PII masking, and the whole stage scored
+against the bundled web's manifest (read straight from data/web/, so these tests don't need the crawler)."""
+
+import argparse
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from minillm import clean
+from minillm.errors import UserError
+
+PROSE = (
+    "The lion is a large cat that lives in the grasslands of Africa. It hunts zebras and antelopes with the "
+    "other members of its pride, and it rests for most of the day in the shade of the trees.\n\n"
+    "A baby lion is called a cub. Cubs stay with their mothers for about two years, and they learn to hunt by "
+    "watching the older lions of the pride very carefully.\n\n"
+    "People have admired lions for thousands of years. You can see them on flags, on coins and in the stories "
+    "that parents tell their children at bedtime, all over the world."
+)
+
+PAGE = """<!DOCTYPE html><html><head><title>Lions</title><style>p {color: red}</style>
+<script>var tracking = {"id": 1};</script></head><body>
+<div id="cookie-banner">We use cookies to improve your experience. <a href="#">Accept</a></div>
+<header><a href="/">Home</a> <a href="/about">About</a></header>
+<nav><ul><li><a href="/animals">Animals</a></li><li><a href="/planets">Planets</a></li></ul></nav>
+<div class="layout"><aside class="sidebar"><h3>Popular</h3><p>Sign up for our newsletter!</p></aside>
+<div class="content"><div class="entry-header"><h1>The lion</h1><span class="date">1 May 2020</span></div>
+<p class="byline">By Ana · 1 May 2020</p>
+<p>The lion is a <b>large</b> cat. It lives in <a href="/africa">Africa</a>.</p>
+<ul><li>Lions eat meat.</li><li>A baby lion is called a cub.</li></ul>
+<div class="related"><h3>Related pages</h3><ul><li><a href="/tiger">The tiger</a></li></ul></div>
+<div class="share">Share: <a href="https://example.com/share">Facebook</a></div>
+</div></div><footer><p>© 2024 Small World. All rights reserved.</p></footer></body></html>"""
+
+PAGE_TEXT = "The lion\n\nThe lion is a large cat. It lives in Africa.\n\nLions eat meat.\n\nA baby lion is called a cub."
+
+
+# ----------------------------------------------------------------------------- extraction
+
+
+def test_extraction_keeps_the_content_and_its_paragraph_breaks():
+    assert clean.extract_text(PAGE) == PAGE_TEXT
+
+
+def test_extraction_reads_unclosed_paragraphs_like_a_browser():
+    broken = "<html><body><div><h1>Title</h1><p class=byline>By Ana<p>First paragraph.<p>Second one.</div>"
+    assert clean.extract_text(broken) == "Title\n\nFirst paragraph.\n\nSecond one."
+
+
+def test_extraction_of_a_page_of_links_is_empty():
+    links = "<html><body><ul>" + "".join(f'<li><a href="/{i}">Page {i}</a></li>' for i in range(20)) + "</ul></body>"
+    assert clean.extract_text(links) == ""
+
+
+def test_extraction_scores_are_bag_of_words_overlap():
+    precision, recall, f1 = clean.extraction_scores("the cat the dog extra", "The cat sat, the dog")
+    assert (precision, recall) == (4 / 5, 4 / 5)
+    assert f1 == pytest.approx(0.8)
+    assert clean.extraction_scores("", "") == (1.0, 1.0, 1.0)
+
+
+# ----------------------------------------------------------------------------- filters
+
+
+def test_url_filter_blocks_banned_words_and_hosts_only():
+    assert clean.url_filter("http://small-world.test/deals/casino-chips-4.html") == (False, "url:casino")
+    assert clean.url_filter("https://ads.spam.example/x", blocked_hosts=("spam.example",)) == (False,
+                                                                                             "url:blocked_host")
+    assert clean.url_filter("http://small-world.test/animals/lion.html") == (True, "")
+    assert clean.url_filter("http://example.com/occasional-notes.html")[0]  # "casino" inside a word is not banned
+
+
+def test_language_id_on_unseen_sentences():
+    assert clean.identify_language("The children walked to school in the rain with their dog.")[0] == "en"
+    assert clean.identify_language("Les enfants marchent vers l'école sous la pluie avec leur chien.")[0] == "fr"
+    assert clean.identify_language("Los niños caminan a la escuela bajo la lluvia con su perro.")[0] == "es"
+    assert clean.language_filter("Le chat dort sur le canapé de la maison.") == (False, "language:fr")
+    assert clean.language_filter(PROSE) == (True, "")
+
+
+def test_language_model_is_smoothed_naive_bayes():
+    model = clean.train_language_model({"a": ["aaa"], "b": ["bbb"]}, orders=(1,), alpha=1.0)
+    # counts: a has {"a": 3}; vocabulary {"a", "b"}; P(a | a) = (3 + 1) / (3 + 1 * 3)
+    assert model.log_prob["a"]["a"] == pytest.approx(np.log(4 / 6))
+    assert model.log_unseen["a"] == pytest.approx(np.log(1 / 6))
+    scores = clean.language_scores("ab", model)
+    assert scores["a"] == pytest.approx(0.5) and sum(scores.values()) == pytest.approx(1.0)
+
+
+def test_gopher_repetition():
+    assert clean.gopher_repetition_filter(PROSE) == (True, "")
+    repeated_lines = "\n".join(["Buy cheap watches today at our shop."] * 4 + [PROSE])
+    assert clean.gopher_repetition_filter(repeated_lines)[1] == "gopher_rep:dup_line_frac"
+    stuffed = " ".join(["cheap flights Paris"] * 40) + "."
+    assert clean.gopher_repetition_filter(stuffed)[1].startswith("gopher_rep:")
+
+
+def test_gopher_repetition_counts_repeated_ngram_characters_once():
+    tokens = ["a", "b", "c", "d", "e", "a", "b", "c", "d", "e"]
+    # the second "a b c d e" repeats the first: its 9 characters count, then the scan jumps past it
+    assert clean.repeated_ngram_chars(tokens, 5) == len("a b c d e")
+    assert clean.top_ngram_chars(clean.ngrams(tokens, 2)) == 2 * len("a b")
+
+
+def test_gopher_quality():
+    assert clean.gopher_quality_filter(PROSE) == (True, "")
+    assert clean.gopher_quality_filter("Too short to be a document.")[1] == "gopher_quality:too_few_words"
+    no_stop_words = " ".join(["Cheap watches, great prices, fast shipping, happy customers!"] * 10)
+    assert clean.gopher_quality_filter(no_stop_words)[1] == "gopher_quality:stop_words"
+    sums = " ".join(f"{i} + {i} = {2 * i}." for i in range(60)) + " the and of"
+    assert clean.gopher_quality_filter(sums)[1] in ("gopher_quality:mean_word_length", "gopher_quality:alpha_words")
+    hashtags = PROSE + " " + " ".join(f"#tag{i}" for i in range(20))
+    assert clean.gopher_quality_filter(hashtags)[1] == "gopher_quality:hash_ratio"
+
+
+def test_c4_line_rules():
+    text = PROSE + "\n\nHome\n\nPlease enable JavaScript to view the comments.\n\nRead our privacy policy here."
+    assert clean.c4_lines(text) == PROSE
+    assert clean.c4_filter(PROSE) == (True, "")
+    assert clean.c4_filter(PROSE + "\n\nLorem ipsum dolor sit amet.") == (False, "c4:lorem_ipsum")
+    assert clean.c4_filter(PROSE + "\n\nfunction f() { return 1; } is code.") == (False, "c4:curly_bracket")
+    assert clean.c4_filter("One sentence here. And two.\n\nThree is here!") == (False, "c4:too_few_sentences")
+    assert clean.c4_lines("As shown before [12] by many. [citation needed]") == "As shown before by many."
+
+
+def test_fineweb_filters():
+    assert clean.fineweb_filter(PROSE) == (True, "")
+    menu = "\n".join(f"Item number {i} of the menu" for i in range(20))
+    assert clean.fineweb_filter(menu) == (False, "fineweb:line_punct_ratio")
+    short = "\n".join(["Yes.", "No.", "Maybe.", PROSE.split("\n\n")[0]])
+    assert clean.fineweb_filter(short) == (False, "fineweb:short_line_ratio")
+    one_repeat = PROSE + "\n\nA baby lion is called a cub, and it is very cute indeed.\n\n" \
+                         "A baby lion is called a cub, and it is very cute indeed."
+    assert clean.fineweb_filter(one_repeat) == (False, "fineweb:char_dup_ratio")
+    listy = "\n".join(f"Photosynthesis transforms everything{i}." for i in range(30))  # 3 words a line
+    assert clean.fineweb_filter(listy) == (False, "fineweb:list_ratio")
+
+
+# ----------------------------------------------------------------------------- deduplication
+
+
+def test_shingles_are_normalised_word_ngrams():
+    assert clean.shingles("The cat, the CAT!", n=2) == {"the cat", "cat the"}
+    assert clean.shingles("too short", n=5) == {"too short"}
+    assert clean.jaccard({1, 2, 3}, {2, 3, 4}) == 0.5
+
+
+def test_minhash_agreement_estimates_jaccard():
+    rng = np.random.default_rng(0)
+    vocabulary = [f"w{i}" for i in range(400)]
+    base = list(rng.choice(vocabulary, 300))
+    a, b = clean.hash_permutations(256, seed=3)
+    errors = []
+    for changed in (10, 40, 80, 150, 250):
+        other = base.copy()
+        for i in rng.choice(len(base), changed, replace=False):
+            other[i] = f"new{i}"
+        s1, s2 = clean.shingles(" ".join(base)), clean.shingles(" ".join(other))
+        estimate = (clean.minhash_signature(s1, a, b) == clean.minhash_signature(s2, a, b)).mean()
+        errors.append(abs(estimate - clean.jaccard(s1, s2)))
+    assert max(errors) < 0.1  # 256 hashes: the standard error is at most 0.5 / sqrt(256) = 0.03
+
+
+def test_s_curve_matches_the_formula_and_fineweb_threshold():
+    p = clean.candidate_probability(np.array([0.0, 0.5, 0.75, 0.9, 1.0]), bands=14, rows=8)
+    assert p[0] == 0 and p[-1] == 1
+    assert p[1] == pytest.approx(1 - (1 - 0.5**8) ** 14)
+    assert 0.7 < p[2] < 0.85 and p[3] > 0.99
+
+
+def test_lsh_pairs_need_a_whole_band_to_match():
+    sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [5, 6, 7, 8]], dtype=np.uint64)
+    assert clean.lsh_pairs(sig, bands=2, rows=2) == {(0, 1), (0, 2)}
+    with pytest.raises(UserError):
+        clean.lsh_pairs(sig, bands=3, rows=2)
+
+
+def test_union_find_roots_are_the_first_members():
+    uf = clean.UnionFind(6)
+    uf.union(4, 2)
+    uf.union(2, 5)
+    uf.union(1, 3)
+    assert sorted(map(sorted, uf.clusters())) == [[0], [1, 3], [2, 4, 5]]
+    assert uf.find(5) == 2
+
+
+def test_deduplicate_keeps_the_first_of_each_cluster():
+    story = PROSE
+    near = PROSE.replace("two years", "three years")
+    other = " ".join(f"word{i}" for i in range(120))
+    result = clean.deduplicate([story, story.upper(), near, other])
+    assert result.exact_dropped == [1]
+    assert result.near_dropped == [2]
+    assert result.clusters == [[0, 1, 2]]
+
+
+def test_pair_scores():
+    predicted = clean.cluster_pairs([["a", "b", "c"]])
+    assert predicted == {("a", "b"), ("a", "c"), ("b", "c")}
+    assert clean.pair_scores(predicted, {("a", "b"), ("d", "e")}) == (1 / 3, 1 / 2)
+
+
+# ----------------------------------------------------------------------------- PII
+
+
+def test_pii_masking():
+    text = ("Write to ana.ruiz@example.com or call +44 20 7946 0321, (555) 014-2290 or 555-201-7788. "
+            "The server 198.51.100.7 and 8.8.8.8 are public; my laptop is 192.168.1.23 and 10.0.0.1 is the router.")
+    masked, counts = clean.mask_pii(text)
+    assert counts == {"email": 1, "phone": 3, "ip": 2}
+    assert masked == ("Write to <email> or call <phone>, <phone> or <phone>. The server <ip> and <ip> are public; "
+                      "my laptop is 192.168.1.23 and 10.0.0.1 is the router.")
+
+
+def test_pii_masking_leaves_numbers_dates_and_versions_alone():
+    text = ("The Moon is 384 400 km away and the Sun 149 600 000 km. From 2016-2023, on 2023-05-01, "
+            "version 1.2.3 of the app sold 1,234,567 copies; 7 + 8 = 15.")
+    assert clean.mask_pii(text) == (text, {"email": 0, "phone": 0, "ip": 0})
+
+
+# ----------------------------------------------------------------------------- reading input
+
+
+def test_read_pages_skips_broken_lines_and_missing_input_is_one_clear_error(tmp_path):
+    path = tmp_path / "pages.jsonl"
+    path.write_text('{"url": "http://a.test/", "status": 200, "html": "<p>x</p>"}\nnot json\n[1, 2]\n{"url": "htt')
+    records, broken = clean.read_pages(path)
+    assert [r["url"] for r in records] == ["http://a.test/"] and broken == 3
+    with pytest.raises(UserError, match="no crawl output"):
+        clean.read_pages(tmp_path / "missing.jsonl")
+
+
+def test_non_html_records_never_become_documents():
+    records = [{"url": "http://a.test/x.pdf", "status": 200, "content_type": "application/pdf", "html": None},
+               {"url": "http://a.test/gone", "status": 404, "content_type": "text/html", "html": "<p>Not found</p>"},
+               {"url": "http://a.test/old", "status": 301, "content_type": "", "html": None, "location": "/"},
+               {"url": "http://a.test/", "status": 200, "content_type": "text/html; charset=utf-8", "html": PAGE}]
+    docs, funnel, _ = clean.clean_pages(records, clean.CleanConfig(), progress=False)
+    assert [d.url for d in docs] == ["http://a.test/"]
+    assert funnel.steps[1]["docs"] == 1
+
+
+# ----------------------------------------------------------------------------- the whole stage on the bundled web
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """Clean the bundled web once (as the crawler would have fetched it) and keep everything to inspect."""
+    folder = tmp_path_factory.mktemp("clean")
+    pages = folder / "pages.jsonl"
+    pages.write_text("".join(json.dumps(r) + "\n" for r in clean.read_bundled_web()))
+    out = folder / "out"
+    out.mkdir()
+    report = clean.build_stage(clean.PRESETS["tiny"], {"crawl": folder}, out, progress=False)
+    kept = [json.loads(line) for line in (out / "clean.jsonl").read_text().splitlines()]
+    return {"report": report, "out": out, "kept": kept, "manifest": clean.load_manifest(),
+            "funnel": json.loads((out / "funnel.json").read_text())}
+
+
+def test_stage_writes_its_files_and_an_honest_funnel(bundled):
+    out, funnel, report = bundled["out"], bundled["funnel"], bundled["report"]
+    assert (out / "funnel.png").read_bytes()[:4] == b"\x89PNG" and report["figures"] == ["funnel.png"]
+    steps = funnel["steps"][1:]
+    for before, after in itertools.pairwise(steps):
+        assert after["docs"] == before["docs"] - sum(after["dropped"].values())
+        assert after["words"] <= before["words"]
+    assert steps[-1]["docs"] == len(bundled["kept"]) == report["metrics"]["docs_out"]
+    dropped = {d["url"]: d["dropped"] for d in funnel["documents"]}
+    assert all(dropped[doc["url"]] == "" for doc in bundled["kept"])
+    assert all(set(doc) == {"url", "text"} and doc["text"].strip() for doc in bundled["kept"])
+
+
+def test_extraction_f1_on_the_bundled_web(bundled):
+    assert bundled["report"]["metrics"]["extraction_f1"] >= 0.95
+
+
+def test_dedup_precision_and_recall_against_the_manifest(bundled):
+    metrics = bundled["report"]["metrics"]
+    assert metrics["dedup_precision"] >= 0.9
+    assert metrics["dedup_recall"] >= 0.9
+
+
+def test_language_id_accuracy_on_held_out_pages(bundled):
+    accuracy, n = clean.language_accuracy(bundled["manifest"])
+    assert n > 100 and accuracy >= 0.95
+    assert bundled["report"]["metrics"]["langid_accuracy"] == accuracy
+
+
+def test_junk_foreign_and_copies_do_not_reach_the_corpus(bundled):
+    manifest = bundled["manifest"]
+    kinds = {manifest["pages"][clean.manifest_path(d["url"], manifest)]["kind"] for d in bundled["kept"]}
+    assert not kinds & {"spam", "keyword_stuffed", "foreign", "nav_only", "short", "mirror", "print", "index"}
+    texts = [clean.normalize(d["text"]) for d in bundled["kept"]]
+    assert len(set(texts)) == len(texts)
+
+
+def test_pii_is_masked_in_the_corpus(bundled):
+    corpus = "\n".join(d["text"] for d in bundled["kept"])
+    manifest = bundled["manifest"]
+    pii_pages = [manifest["pages"][p] for p in manifest["pii"]]
+    secrets = [s for page in pii_pages for s in page["pii"]["emails"] + page["pii"]["phones"]]
+    secrets += [ip for page in pii_pages for ip in page["pii"]["ips"] if clean.is_public_ip(ip)]
+    assert secrets and not [s for s in secrets if s in corpus]
+    metrics = bundled["report"]["metrics"]
+    assert metrics["pii_email"] > 0 and metrics["pii_phone"] > 0 and metrics["pii_ip"] > 0
+    assert "192.168.1.1" in corpus  # a private address names nobody: it stays
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def cli_args(*argv):
+    parser = argparse.ArgumentParser()
+    clean.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_cli_cleans_a_given_crawl_into_a_given_folder(tmp_path, capsys):
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text("".join(json.dumps(r) + "\n" for r in clean.read_bundled_web()[:60]))
+    out = tmp_path / "cleaned"
+    assert clean.run_from_args(cli_args("--input", str(pages), "--out", str(out), "--quiet")) == 0
+    assert {p.name for p in out.iterdir()} == {"clean.jsonl", "funnel.json", "funnel.png"}
+    assert "kept" in capsys.readouterr().out
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left behind
+
+
+def test_cli_bad_input_is_one_clear_error(tmp_path):
+    with pytest.raises(UserError, match="no crawl output"):
+        clean.run_from_args(cli_args("--input", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "o")))
+    with pytest.raises(UserError, match="unknown language"):
+        clean.run_from_args(cli_args("--input", str(tmp_path / "none.jsonl"), "--language", "klingon"))
+    assert not (tmp_path / "o").exists()
