@@ -493,6 +493,7 @@ A_WATCH = {
     "home": "Many families keep {plural} at home. If you do not have one, perhaps a friend or neighbour does.",
     "sea": "To see {plural}, visit an aquarium or take a boat trip with a guide who knows where to look.",
     "zoo": "The easiest way to see {plural} is at a zoo or wildlife park, where keepers can answer questions.",
+    "garden": "You do not need to travel far to see {plural}: look closely in a garden or a park on a warm day.",
 }
 A_CULTURE = ["{Plural} appear in many children's books, songs and cartoons.",
              "People have told stories about {plural} for thousands of years.",
@@ -790,7 +791,7 @@ S_TRIP_TITLES = ["{name}'s trip to {country}", "A postcard from {capital}", "{na
                  "The notebook from {country}", "{name}'s first journey"]
 S_TRIP_OPEN = [
     "{name} had never been on a plane before, so the night before the trip was long and full of dreams.",
-    "Every summer, {name}'s {rel} travelled somewhere new, and this year {name} was allowed to come along.",
+    "Every summer, {rel} travelled somewhere new, and this year {name} was allowed to come along.",
     "One rainy morning, {name} found an old map in the attic and pointed at a country far away.",
     "{name} won a prize at school: a trip for the whole family, to a country of their choice.",
     "For weeks, {name} had been reading books about faraway places, and now it was time to see one.",
@@ -803,22 +804,22 @@ S_TRIP_PACK = [
 ]
 S_TRIP_WHERE = [
     "This year they were going to {country}, a country in {continent}.",
-    "'{Country} is in {continent},' said {name}'s {rel}, tracing the way on the map with one finger.",
+    "'{Country} is in {continent},' said {rel}, tracing the way on the map with one finger.",
     "Their destination was {country}. {name} looked it up in an atlas and found it in {continent}.",
-    "'Where are we going?' asked {name}. 'To {country},' said the {rel}. 'It is a country in {continent}.'",
+    "'Where are we going?' asked {name}. 'To {country},' said {rel}. 'It is a country in {continent}.'",
 ]
 S_TRIP_JOURNEY = [
     "The journey was long. {name} looked out of the window at the clouds and tried to count the hours.",
     "On the way, {name} read everything the guidebook said about {country} and underlined the best parts.",
     "Somewhere over the sea, {name} fell asleep and woke up just as they were landing.",
-    "They changed trains twice, and each time the {rel} checked the tickets very carefully.",
+    "They changed trains twice, and each time {rel} checked the tickets very carefully.",
 ]
 S_TRIP_ARRIVE = [
     "Their plane landed in {capital}, the capital of {country}.",
-    "They began their visit in {capital}. 'This is the capital of {country},' the {rel} explained.",
+    "They began their visit in {capital}. 'This is the capital of {country},' {rel} explained.",
     "The first stop was {capital}. {name} wrote in a notebook: '{capital} is the capital of {country}.'",
     "After a long journey they arrived in {capital}, which is the capital city of {country}.",
-    "'The capital of {country} is {capital},' said the {rel} as the plane touched down. 'Welcome to {capital}!'",
+    "'The capital of {country} is {capital},' said {rel} as the plane touched down. 'Welcome to {capital}!'",
     "The capital of {country} is {capital}, and that is where their adventure began.",
 ]
 S_TRIP_CITY = [
@@ -832,7 +833,7 @@ S_TRIP_LANG = [
     "Everywhere they went, {name} heard people speaking {lang}.",
     "{name} learned to say hello and thank you in {lang}, and people smiled every time.",
     "The signs were in {lang}, and {name} tried to guess what each one meant.",
-    "'People here speak {lang},' whispered the {rel}. 'Let's learn a few words.'",
+    "'People here speak {lang},' whispered {rel}. 'Let's learn a few words.'",
 ]
 S_TRIP_LANG_MORE = [
     "By the end of the first day, {name} could say three whole sentences.",
@@ -841,7 +842,7 @@ S_TRIP_LANG_MORE = [
 ]
 S_TRIP_MONEY = [
     "At a market, {name} bought a postcard and paid with the local money, the {currency}.",
-    "The {rel} gave {name} a few coins. 'In {country} we pay with the {currency},' the {rel} said.",
+    "{rel} gave {name} a few coins. 'In {country} we pay with the {currency},' {rel} said.",
     "{name} counted the notes carefully. The money in {country} is called the {currency}.",
 ]
 S_TRIP_MONEY_MORE = [
@@ -854,7 +855,7 @@ S_TRIP_PROBLEM = [
     "museum {name} had ever seen."),
     "Then {name}'s hat blew away in the wind. A kind man ran after it and brought it back with a bow.",
     "They missed their bus and had to walk, but on the way they found a little park with a fountain.",
-    "For a moment {name} could not see the {rel} in the crowd, but they found each other by the big clock.",
+    "For a moment {name} could not see {rel} in the crowd, but they found each other by the big clock.",
 ]
 S_TRIP_FOOD = [
     "For dinner they tried a dish {name} could not pronounce, and it was delicious.",
@@ -887,7 +888,7 @@ S_TRIP_SIGHT = [
 ]
 S_TRIP_END = [
     "On the way home, {name} wrote in the notebook: '{Country}: capital {capital}, in {continent}.'",
-    "'When I grow up, I want to come back to {country},' {name} said, and the {rel} smiled.",
+    "'When I grow up, I want to come back to {country},' {name} said, and {rel} smiled.",
     "Back at school, {name} told {friend} everything about {country} and its capital, {capital}.",
     "That night, {name} fell asleep dreaming of {capital} and all the places still left to see.",
 ]
@@ -914,8 +915,10 @@ def trip_story(c, n: int) -> Page:
 def animal_setting(a) -> str:
     if a.habitat.startswith("on farms") or a.name in ("horse", "cow", "sheep", "goat", "pig", "chicken"):
         return "farm"
-    if a.habitat.startswith("in homes") or a.name in ("goldfish",):
+    if a.name in ("cat", "dog", "goldfish"):
         return "home"
+    if a.group in ("insect", "arachnid") or a.name == "frog":
+        return "garden"
     if a.habitat in ("in the ocean", "in warm oceans", "in rivers and the ocean"):
         return "sea"
     return "zoo"
@@ -924,19 +927,23 @@ def animal_setting(a) -> str:
 S_ANIMAL_TITLES = ["{name} and the {animal}", "The little {young}", "A day with the {plural}",
                    "{name} learns about {plural}", "What the {animal} taught {name}", "{name}'s favourite animal"]
 S_OPEN = {
-    "farm": ["{name} spent the holidays on the farm of an old {rel}.",
+    "farm": ["{name} spent the holidays on the farm that belongs to {rel}'s old friend.",
              "Early on Saturday, {name} and {friend} walked to the farm at the end of the lane.",
              "The farm was noisy, muddy and full of surprises, and {name} loved it at once."],
     "home": ["{name} had wanted a pet for as long as anyone could remember.",
              "When {name} came home from school, there was a surprise waiting in the kitchen.",
              "The pet shop was full of noises, and {name} walked slowly past every cage and tank."],
-    "sea": ["{name} and the {rel} took a boat trip far out onto the blue water.",
+    "sea": ["{name} and {rel} took a boat trip far out onto the blue water.",
             "At the aquarium, {name} pressed both hands against the cold glass.",
             "The boat rocked gently, and {name} held on tight to the rail."],
-    "zoo": ["On a sunny morning, {name} and the {rel} went to the zoo.",
+    "garden": ["{name} was helping {rel} in the garden when something small caught {name}'s eye.",
+               "After lunch, {name} and {friend} went out to explore the bottom of the garden.",
+               "{name} spent the afternoon lying in the grass with a magnifying glass."],
+    "zoo": ["On a sunny morning, {name} and {rel} went to the zoo.",
             "{name}'s class went on a trip to the wildlife park.",
             "{name} and {friend} spent the whole afternoon at the zoo."],
 }
+GUIDES = {"zoo": "the keeper", "farm": "the farmer", "home": "{rel}", "sea": "the guide", "garden": "{rel}"}
 S_SCENE = ["The air smelled of hay and rain, and somewhere a bird was singing.",
            "There were so many things to see that {name} did not know where to look first.",
            "{friend} had brought a notebook, and {name} had brought a lot of questions.",
@@ -946,14 +953,14 @@ S_MEET = ["There, for the first time, {name} saw {an_animal}.", "Suddenly {name}
 S_LOOK = ["It was {a_size} animal, and it looked straight back at {name}.",
           "{name} stood very still and watched it for a long time.",
           "It did not seem to mind the visitors at all."]
-S_HOME = ["'In the wild, {plural} live {habitat},' said the keeper.",
-          "'Where do {plural} live?' asked {name}. '{Plural} live {habitat},' answered the {rel}.",
+S_HOME = ["'{Plural} live {habitat},' said {guide}.",
+          "'Where do {plural} live?' asked {name}. '{Plural} live {habitat},' answered {rel}.",
           "{name} read the sign: '{Plural} live {habitat}.'"]
 S_FOOD = ["'What does it eat?' asked {name}. 'The {animal} is {a_diet}. It eats {food},' came the answer.",
           "It was feeding time. {name} learned that {plural} eat {food}.",
-          "The keeper explained that the {animal} is {a_diet}, so it eats {food}."]
-S_YOUNG = ["Close by was a tiny one. 'That is a baby,' said the keeper. 'A baby {animal} is called {a_young}.'",
-           "{name} giggled at the little {young}. A baby {animal} is called {a_young}, the sign said.",
+          "{Guide} explained that the {animal} is {a_diet}, so it eats {food}."]
+S_YOUNG = ["Close by was a tiny one. 'That is a baby,' said {guide}. 'A baby {animal} is called {a_young}.'",
+           "{name} giggled at the little {young}. 'A baby {animal} is called {a_young},' {guide} told {name}.",
            "'What do you call a baby {animal}?' {name} wondered aloud. '{A_young},' said {friend}."]
 S_TRAIT = ["'Did you know that the {animal} {trait}?' asked {friend}.",
            "The most amazing fact of the day was that the {animal} {trait}.",
@@ -962,12 +969,12 @@ S_EVENT = ["Just then, the {animal} turned round and seemed to look right at {na
            "A little later, it started to rain, but {name} did not want to leave.",
            "{friend} tried to draw the {animal}, but it kept moving, so the drawing had far too many legs.",
            "When it was time to go, {name} asked for five more minutes, and then five more."]
-S_KEEPER = [("The keeper told them that she had looked after {plural} for twenty years and still learned something "
-            "new every week."), "A man with a camera said he had travelled a long way just to photograph {plural}.",
-            "{friend} asked whether {plural} ever get bored. The keeper laughed and said they keep busy all day."]
+S_KEEPER = ["{Guide} said that {plural} are full of surprises, even after years of watching them.",
+            "Even a passer-by stopped to watch the {plural} for a while.",
+            "{friend} asked whether {plural} ever get bored. {Guide} laughed and said they keep busy all day."]
 S_DINNER = ["At dinner, {name} told everyone: 'Did you know that {plural} live {habitat}?'",
             "Back home, {name} looked up {plural} in a book and found out even more.",
-            "On the way back, {name} asked the {rel} a hundred questions about {plural}."]
+            "On the way back, {name} asked {rel} a hundred questions about {plural}."]
 S_END = ["That evening, {name} drew a picture of the {animal} and hung it above the bed.",
          "'When I grow up, I want to look after {plural},' {name} said on the way home.",
          "{name} could not stop talking about the {animal} for a whole week.",
@@ -978,9 +985,13 @@ def animal_story(a, n: int) -> Page:
     rng = rng_for("animal-story", a.name, n)
     v = animal_values(a) | story_people(rng) | {"a_young": a_an(a.young), "A_young": cap(a_an(a.young)),
                                                  "Look": rng.choice(["Look", "Quick, look", "Wow, look"])}
-    paragraphs = [say(rng, S_OPEN[animal_setting(a)], S_SCENE, **v), say(rng, S_MEET, S_LOOK, **v),
+    setting = animal_setting(a)
+    v["guide"] = GUIDES[setting].format(**v)
+    v["Guide"] = cap(v["guide"])
+    paragraphs = [say(rng, S_OPEN[setting], S_SCENE, **v), say(rng, S_MEET, S_LOOK, **v),
                   say(rng, S_HOME, **v), say(rng, S_FOOD, [DIET_MEANING[a.diet]], **v), say(rng, S_YOUNG, **v),
-                  say(rng, S_TRAIT, [GROUP_FACT[a.group]], **v), say(rng, S_EVENT, S_KEEPER, **v), say(rng, S_DINNER, S_END, **v)]
+                  say(rng, S_TRAIT, [GROUP_FACT[a.group]], **v), say(rng, S_EVENT, S_KEEPER, **v),
+                  say(rng, S_DINNER, S_END, **v)]
     title = fill(rng, S_ANIMAL_TITLES, **v)
     return Page(f"/stories/{slug(title)}-{n}.html", "story", title,
                 [("h1", title)] + [("p", p) for p in paragraphs], "stories", date=random_date(rng))
@@ -1030,10 +1041,10 @@ def fable(a, other, n: int) -> Page:
 
 
 S_SPACE_OPEN = ["{name} loved looking at the night sky through the old telescope in the garden.",
-                "At bedtime, {name} asked the {rel} for a story about space, as always.",
+                "At bedtime, {name} asked {rel} for a story about space, as always.",
                 "{name} wanted to be an astronaut, and every night practised counting the planets."]
 S_SPACE_TRIP = ["In the dream, the rocket flew past the Moon and on towards {planet}.",
-                "'Where shall we go tonight?' asked the {rel}. '{planet}!' said {name}.",
+                "'Where shall we go tonight?' asked {rel}. '{planet}!' said {name}.",
                 "That night, {name} dreamed of a spaceship heading for {planet}."]
 
 
@@ -1059,16 +1070,16 @@ def space_story(p, n: int) -> Page:
 def science_story(f, n: int) -> Page:
     rng = rng_for("science-story", f.key, n)
     v = story_people(rng)
-    title = rng.choice([f"{v['name']} and the experiment", f"A question for the {v['rel']}",
+    title = rng.choice([f"{v['name']} and the experiment", f"A question for {v['rel']}",
                         f"{v['name']} finds out: {f.title.lower()}"])
     paragraphs = [
         tidy(rng.choice([f"{v['name']} had a question that would not go away.",
                          f"It was a quiet Sunday, and {v['name']} was bored.",
                          f"At school, {v['name']}'s teacher had set a strange homework task."])
-             + " " + f"'Can you explain {f.title.lower()} to me?' {v['name']} asked the {v['rel']}."),
-        tidy(rng.choice([f"'Let's find out together,' said the {v['rel']}.",
-                         f"The {v['rel']} smiled and took a book from the shelf.",
-                         f"'That is a very good question,' said the {v['rel']}."])
+             + " " + f"'Can you explain {f.title.lower()} to me?' {v['name']} asked {v['rel']}."),
+        tidy(rng.choice([f"'Let's find out together,' said {v['rel']}.",
+                         f"{v['rel']} smiled and took a book from the shelf.",
+                         f"'That is a very good question,' said {v['rel']}."])
              + f" '{f.statements[0]}'"),
         tidy(f"{v['name']} thought about it. {f.details[0]} {f.details[1]}"),
         tidy(rng.choice([f"The next day, {v['name']} explained it to {v['friend']}: '{f.statements[0]}'",
@@ -2292,7 +2303,8 @@ def main_html(page: Page, style: str, linker, href, labels: dict, links: list) -
                    + link_list(links, href, cls="link-list") + "</div>")
     share = (f'<div class="share">{labels["share"]} <a href="{SHARE_LINKS[0]}">Facebook</a> '
              f'<a href="{SHARE_LINKS[1]}">X</a></div>')
-    byline = f'<p class="byline">{labels["by"]} {rng_for("author", page.path).choice(AUTHORS)} · {page.date}</p>'
+    author = rng_for("author", page.path).choice(AUTHORS)
+    byline = f'<p class="byline">{labels["by"]} {author} · {page.date}</p>' if page.date else ""
     if page.kind == "qa" and any(tag == "post" for tag, _ in page.blocks):
         posts = []
         for i, ((_, text), user) in enumerate(zip(page.blocks[1:], page.authors)):

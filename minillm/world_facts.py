@@ -219,9 +219,9 @@ ANIMALS = [
            "medium-sized", "kid", "is a very good climber"),
     Animal("pig", "pigs", "mammal", "on farms", "omnivore", "plants, grain and almost any other food", "large",
            "piglet", "is a very clever animal"),
-    Animal("dog", "dogs", "mammal", "in homes with people", "omnivore", "meat and many other foods",
+    Animal("dog", "dogs", "mammal", "in houses and flats with people", "omnivore", "meat and many other foods",
            "medium-sized", "puppy", "has a very good sense of smell"),
-    Animal("cat", "cats", "mammal", "in homes with people", "carnivore", "meat and fish", "small", "kitten",
+    Animal("cat", "cats", "mammal", "in houses and flats with people", "carnivore", "meat and fish", "small", "kitten",
            "can see well in the dark"),
     Animal("camel", "camels", "mammal", "in deserts", "herbivore", "desert plants and grass", "large", "calf",
            "can go a long time without drinking water"),
@@ -691,7 +691,7 @@ PEOPLE = [
     "Aisha", "Ben", "Chloe", "Diego", "Emma", "Finn", "Grace", "Hugo", "Isla", "Jack", "Kira", "Luca", "Amara",
     "Theo", "Rosa", "Yusuf", "Nina", "Oscar", "Priya", "Tom", "Sofia", "Max", "Hana", "Leila", "Arjun", "Eva",
 ]
-RELATIVES = ["grandmother", "grandfather", "aunt", "uncle", "mother", "father", "older sister", "older brother"]
+RELATIVES = ["Grandma", "Grandpa", "Aunt Lucy", "Uncle Ben", "Mum", "Dad", "Aunt Rosa", "Uncle Sam"]  # said like names
 USERNAMES = [
     "curious_cat", "mapfan88", "stargazer", "bookworm42", "teacher_jo", "dad_of_three", "globetrotter",
     "quizmaster", "nature_nerd", "space_kid", "happy_hiker", "lunchbox", "the_owl", "rainy_day", "sunny_side",
