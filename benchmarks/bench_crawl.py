@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from minillm.crawl import BUNDLED_SITE, CrawlConfig, Crawler, read_pages
+from minillm.crawl import BUNDLED_HOME, CrawlConfig, Crawler, read_pages
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
@@ -36,7 +36,7 @@ def start_server(latency: float) -> tuple[subprocess.Popen, str]:
 
 
 def crawl_once(address: str, workers: int) -> tuple[float, list[dict]]:
-    cfg = CrawlConfig(seeds=(BUNDLED_SITE,), time_scale=0.0, workers=workers, timeout=30)
+    cfg = CrawlConfig(seeds=(BUNDLED_HOME,), time_scale=0.0, workers=workers, timeout=30)
     with tempfile.TemporaryDirectory() as out:
         crawler = Crawler(cfg, Path(out) / "pages.jsonl", {"small-world.test": address}, progress=False)
         started = time.perf_counter()
@@ -50,7 +50,7 @@ def bare_loop(address: str, records: list[dict]) -> float:
     urls = [r["url"].replace("small-world.test", address) for r in records]
     started = time.perf_counter()
     for url in urls:
-        session.get(url, allow_redirects=False, timeout=30).content
+        session.get(url, allow_redirects=False, timeout=30)  # without stream=True, get() reads the body
     return time.perf_counter() - started
 
 

@@ -58,6 +58,7 @@ USER_AGENT = f"{AGENT_TOKEN}/0.1 (educational crawler from the minillm course; o
 # The bundled web gets a stable, never-resolving name (.test is reserved, RFC 2606), so pages.jsonl says
 # the same URLs whatever port the local server had; the crawler connects to the server behind it.
 BUNDLED_SITE = "http://small-world.test/"
+BUNDLED_HOME = BUNDLED_SITE + "index.html"  # the seed: the manifest's "home"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: parse at least the first 500 KiB
@@ -708,7 +709,7 @@ def crawl(cfg: CrawlConfig, out, progress: bool = True, connect: dict[str, str] 
         return Crawler(cfg, out / "pages.jsonl", connect, progress).run()
     faults = Faults(cfg.faults, cfg.fault_seed) if cfg.faults else None
     with serve_web(faults=faults) as server:
-        bundled = dataclasses.replace(cfg, seeds=(BUNDLED_SITE,))
+        bundled = dataclasses.replace(cfg, seeds=(BUNDLED_HOME,))
         return Crawler(bundled, out / "pages.jsonl", {host_of(BUNDLED_SITE): server.address}, progress).run()
 
 
@@ -785,8 +786,10 @@ OUTCOME_COLOURS = {"HTML page": "tab:blue", "redirect": "tab:orange", "4xx/5xx":
 
 
 def draw_link_graph(ax, records: list[dict]) -> None:
-    """Each page a dot on a ring whose radius is its crawl depth; grey lines are links between saved pages."""
+    """Each URL a dot on a ring whose radius is its crawl depth, joined to the page that first linked to it:
+    the breadth-first tree of the crawl (all links would paint the picture grey)."""
     import numpy as np
+    from matplotlib.collections import LineCollection
 
     by_depth: dict[int, list[str]] = {}
     for r in records:
@@ -796,15 +799,19 @@ def draw_link_graph(ax, records: list[dict]) -> None:
         angles = np.linspace(0, 2 * np.pi, len(urls), endpoint=False) + depth * 0.3
         for url, angle in zip(sorted(urls), angles):
             where[url] = (depth * np.cos(angle), depth * np.sin(angle))
-    segments = [(where[r["url"]], where[link]) for r in records for link in r["links"] if link in where]
-    for (x0, y0), (x1, y1) in segments[:4000]:
-        ax.plot([x0, x1], [y0, y1], color="0.85", lw=0.3, zorder=1)
+    found_by: dict[str, str] = {}
+    for r in records:
+        for link in r["links"] + ([r["location"]] if r["location"] else []):
+            found_by.setdefault(link, r["url"])
+    tree = [(where[found_by[url]], where[url]) for url in where if url in found_by and found_by[url] in where]
+    ax.add_collection(LineCollection(tree, colors="0.7", linewidths=0.3, zorder=1))
     for name, colour in OUTCOME_COLOURS.items():
         points = [where[r["url"]] for r in records if outcome(r) == name]
         if points:
             xs, ys = zip(*points)
             ax.scatter(xs, ys, s=9, color=colour, label=name, zorder=2)
-    ax.set_title(f"link graph: {len(records)} URLs, {len(segments)} links (ring = depth)")
+    n_links = sum(len(r["links"]) for r in records)
+    ax.set_title(f"who found whom: {len(records)} URLs by depth (rings), {n_links:,} links in all", fontsize=10)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.legend(loc="lower left", fontsize=7, frameon=False)
@@ -817,8 +824,11 @@ def draw_depth_bars(ax, records: list[dict]) -> None:
         counts = [sum(1 for r in records if r["depth"] == d and outcome(r) == name) for d in depths]
         ax.bar(depths, counts, bottom=bottom, color=colour, label=name)
         bottom = [b + c for b, c in zip(bottom, counts)]
+    ax.set_xticks(depths)
+    ax.set_yscale("log")  # a crawl is wide at depth 2 or 3 and thin below: a trap's few pages still show
+    ax.set_ylim(bottom=0.5)
     ax.set_xlabel("crawl depth (links from the home page)")
-    ax.set_ylabel("URLs fetched")
+    ax.set_ylabel("URLs fetched (log scale)")
     ax.set_title("breadth first: URLs fetched per depth")
     ax.legend(fontsize=7, frameon=False)
 
@@ -883,7 +893,8 @@ class WebServer:
         except OSError as e:
             raise UserError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
         self.httpd.web = self
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="serve-web", daemon=True)
+        # a short poll interval makes close() quick: shutdown() waits for the loop's next poll
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="serve-web", daemon=True)
         self.thread.start()
 
     @property
