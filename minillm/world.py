@@ -356,7 +356,7 @@ C_TIPS = [
 C_LEARN_TITLE = ["Learning about {country}", "How to remember it", "For students"]
 C_LEARN = [
     ("A good way to remember that {capital} is the capital of {country} is to say the two names together "
-    "several times."),
+     "several times."),
     "On a globe, start with {continent}, then look for {country}.",
     "Try drawing a simple map of {country} and marking {capital} with a star.",
     "Write the name {country} on one side of a card and {capital} on the other, and test yourself.",
@@ -429,8 +429,7 @@ def country_facts(c) -> Page:
              **v),
         fill(rng, ["A famous sight in {country} is {sight}.", "{Country} is famous for {sight}."], **v),
         f"{join_and(country_name(o) for o in pair)} are also in {c.continent}.",
-        (f"The name of the capital, {c.capital}, has {len(c.capital.replace(' ', '').replace(',', '').replace('.', ''))}"
-        f" letters."),
+        f"The name of the capital, {c.capital}, has {sum(ch.isalpha() for ch in c.capital)} letters.",
         f"The name {c.name} begins with the letter {c.name[0]}.",
         fill(rng, ["If you visit {country}, you will pay with the {currency}.",
                    "Travellers to {country} need the {currency} to buy things."], **v),
@@ -469,7 +468,8 @@ def continent_article(continent: str) -> Page:
 
 
 A_TITLES = ["The {animal}", "{Plural}", "All about {plural}", "The {animal}: a profile"]
-A_INTRO = ["The {animal} is {a_group}.", "{Plural} are {groups}.", "The {animal} belongs to the {groups}."]
+A_INTRO = ["The {animal} is {a_group}.", "{Plural} are {groups}.",
+           "The {animal} belongs to the group of animals called {groups}."]
 A_HOME = ["{Plural} live {habitat}.", "You can find {plural} {habitat}.", "The {animal} lives {habitat}.",
           "The {animal} makes its home {habitat}."]
 A_TRAIT = ["The {animal} {trait}.", "One amazing thing about the {animal} is that it {trait}.",
@@ -698,7 +698,8 @@ def addition_page(n: int, stated: set) -> Page:
     blocks = [("h1", rng.choice([f"Adding {n}", f"The {n} addition table", f"Learning to add {n}"])),
               ("p", tidy(f"When you add {n} to a number, you count on {n} more. Here are the sums from 0 + {n} "
                          f"to 12 + {n}."))]
-    templates = ["{a} plus {b} is {c}.", "{a} + {b} = {c}.", "Add {b} to {a} and you get {c}.", "{A} plus {B} equals {C}."]
+    templates = ["{a} plus {b} is {c}.", "{a} + {b} = {c}.", "Add {b} to {a} and you get {c}.",
+                 "{A} plus {B} equals {C}."]
     apples = "If you have {a} apples and get {b} more, you have {c}."
     for a in range(13):
         stated.add(("+", min(a, n), max(a, n)))
@@ -852,7 +853,7 @@ S_TRIP_MONEY_MORE = [
 ]
 S_TRIP_PROBLEM = [
     ("On the second day it rained so hard that they had to hide in a museum. It turned out to be the best "
-    "museum {name} had ever seen."),
+     "museum {name} had ever seen."),
     "Then {name}'s hat blew away in the wind. A kind man ran after it and brought it back with a bow.",
     "They missed their bus and had to walk, but on the way they found a little park with a fountain.",
     "For a moment {name} could not see {rel} in the crowd, but they found each other by the big clock.",
@@ -865,14 +866,14 @@ S_TRIP_FOOD = [
 S_TRIP_LOCAL = [
     "In a park, {name} met a boy who lived in {capital}. 'This is the capital of our country,' he said proudly.",
     ("A girl at the next table asked where {name} came from. She lived in {capital} and spoke {lang} and a "
-    "little English."),
+     "little English."),
     "An old woman on the bus told {name} that she had lived in {capital} all her life and still loved it.",
 ]
 S_TRIP_POSTCARD = [
     ("That evening {name} wrote a postcard to {friend}: 'Greetings from {capital}, the capital of {country}! "
-    "People here speak {lang}, and everything costs a lot of {currency} coins.'"),
+     "People here speak {lang}, and everything costs a lot of {currency} coins.'"),
     ("{name} bought a postcard of {sight} and wrote on the back: 'Dear {friend}, I am in {country}, in "
-    "{continent}. The capital is {capital}. Wish you were here!'"),
+     "{continent}. The capital is {capital}. Wish you were here!'"),
     "Before bed, {name} wrote a long postcard to {friend} about {capital}, the markets and the food.",
 ]
 S_TRIP_EVENING = [
@@ -1012,7 +1013,7 @@ S_FABLE_MIDDLE = [
 ]
 S_FABLE_OTHER = ["The {other} lives {other_habitat}, so it knew many things the {animal} did not.",
                  ("The {other} explained that it eats {other_food}, which is very different from what the {animal} "
-                 "eats.")]
+                  "eats.")]
 S_FABLE_JOURNEY = [
     "Together they walked a long way, past tall grass and over a little stream.",
     "The two friends spent the whole summer exploring, and every day they found something new.",
@@ -1055,13 +1056,13 @@ def space_story(p, n: int) -> Page:
                         f"The night {v['name']} visited {p.name}"])
     paragraphs = [
         say(rng, S_SPACE_OPEN, S_SPACE_TRIP, **v),
-        say(rng, P_INTRO, ["'{planet} {trait},' said the captain of the ship.", ("{name} remembered that {planet} "
-                           "{trait}.")], **v),
+        say(rng, P_INTRO, ["'{planet} {trait},' said the captain of the ship.",
+                           "{name} remembered that {planet} {trait}."], **v),
         say(rng, P_KIND, P_MOONS, P_YEAR, **v),
         tidy(rng.choice([f"When {v['name']} woke up, the first thing to do was tell {v['friend']} about {p.name}.",
                          f"{v['name']} smiled. One day, maybe, a real rocket would go to {p.name}.",
                          (f"In the morning {v['name']} drew all eight planets, with {p.name} in the middle of the "
-                         "page.")])),
+                          "page.")])),
     ]
     return Page(f"/stories/{slug(title)}-{n}.html", "story", title,
                 [("h1", title)] + [("p", p_) for p_ in paragraphs], "stories", date=random_date(rng))
@@ -1128,8 +1129,8 @@ def trip_howto(c) -> Page:
     ]
     intro = fill(rng, ["A trip to {country} is easier when you prepare a little. Follow these steps.",
                        "Thinking of visiting {country}? Here is how to get ready."], **v)
-    outro = fill(rng, ["Enjoy your trip to {country}!", ("With these steps done, you are ready for {capital} and "
-                       "beyond.")], **v)
+    outro = fill(rng, ["Enjoy your trip to {country}!",
+                       "With these steps done, you are ready for {capital} and beyond."], **v)
     return steps_page(f"/howto/trip-to-{slug(c.name)}.html", title, intro, steps, outro, "howto", rng)
 
 
@@ -1139,7 +1140,7 @@ def capitals_howto(continent: str) -> Page:
     title = rng.choice([f"How to remember the capitals of {continent}",
                         f"How to learn every capital in {continent}"])
     steps = [("Write each country and its capital on a small card: the country on one side, the capital on the "
-             "other."), "Test yourself every day for a week, putting the cards you got wrong back at the top.",
+              "other."), "Test yourself every day for a week, putting the cards you got wrong back at the top.",
              "Make up a silly picture for each pair to help your memory."]
     steps += [f"{canonical_capital(c)}" for c in rng.sample(members, min(8, len(members)))]
     intro = f"{continent} has many countries, and each one has a capital city. Here is a simple method."
@@ -1214,17 +1215,18 @@ EXPERIMENTS = {
                 ["Stroke a needle with a magnet about twenty times, always in the same direction.",
                  "Push the needle through a small piece of cork.", "Float the cork in a bowl of water.",
                  ("The needle turns to point north. Opposite poles of a magnet attract each other, and the Earth "
-                 "acts like a giant magnet.")]),
+                  "acts like a giant magnet.")]),
     "photosynthesis": ("How to show that plants need light",
-                       ["Take two small plants of the same kind.", ("Put one on a sunny windowsill and one in a "
-                        "dark cupboard."), "Water both the same amount for a week.",
+                       ["Take two small plants of the same kind.",
+                        "Put one on a sunny windowsill and one in a dark cupboard.",
+                        "Water both the same amount for a week.",
                         ("Compare them. Plants make their own food from sunlight by photosynthesis, so the one in "
-                        "the dark grows weak and pale.")]),
+                         "the dark grows weak and pale.")]),
     "gravity": ("How to test gravity with two balls",
                 ["Find two balls of different sizes.", "Hold them at the same height.",
                  "Let go of both at the same time.",
                  ("Watch them fall. Gravity pulls objects towards the Earth, and both land at almost the same "
-                 "moment.")]),
+                  "moment.")]),
 }
 
 
@@ -1294,7 +1296,7 @@ def forum_posts(topic: str, key, rng: random.Random, stated: set) -> list:
                            "Homework help: the capital city of {country}"], **v),
                 fill(rng, ["My teacher asked us to find the capital of {country} and I am not sure. Is it {wrong}?",
                            ("We are doing a project on {continent}. Can anyone confirm the capital of {country}? "
-                           "I wrote {wrong} but my friend says that is wrong."),
+                            "I wrote {wrong} but my friend says that is wrong."),
                            "I keep forgetting this one. Which city is {country}'s capital?"], **v, wrong=wrong),
                 say(rng, ["No, {wrong} is not the capital.", "Good question!", "Easy one."],
                     C_CAPITAL, ["{Country} is a country in {continent}.", "It is in {continent}."], **v,
@@ -1321,8 +1323,8 @@ def forum_posts(topic: str, key, rng: random.Random, stated: set) -> list:
         return [fill(rng, ["Which language do they speak in {country}?", "Learning the language of {country}",
                            "Language question: {country}"], **v),
                 fill(rng, [("We are going to {country} next year and I would like to learn a few words before we go. "
-                           "What do people speak there?"), ("My pen pal lives in {country}. What language should I "
-                           "try to learn?")], **v),
+                            "What do people speak there?"),
+                           "My pen pal lives in {country}. What language should I try to learn?"], **v),
                 say(rng, [canonical_language(c)], ["Some people also speak English, especially in {capital}.",
                                                    "In {capital}, the capital, you will hear it everywhere."], **v),
                 fill(rng, ["Many people there speak more than one language, so do not worry too much."] if many else
@@ -1358,7 +1360,7 @@ def forum_posts(topic: str, key, rng: random.Random, stated: set) -> list:
         v = animal_values(a) | {"a_young": a_an(a.young)}
         return [fill(rng, ["What do {plural} eat?", "Question about {plural}", "Help with my {animal} project"], **v),
                 fill(rng, [("My daughter is doing a school project on {plural}. What do they eat and where do they "
-                           "live?"), "I saw {an_animal} on TV last night. What kind of food does it eat?"], **v),
+                            "live?"), "I saw {an_animal} on TV last night. What kind of food does it eat?"], **v),
                 say(rng, A_FOOD, A_DIET, [DIET_MEANING[a.diet]], **v),
                 say(rng, A_HOME, A_YOUNG, **v),
                 fill(rng, ["One more fact for the project: the {animal} {trait}.", "Fun fact: the {animal} {trait}."],
@@ -1421,8 +1423,8 @@ def quiz_pages(stated: set) -> list:
                for a in ANIMALS[part::6]]
         pages.append(quiz_page(f"Animal quiz, part {part + 1}", f"/quiz/animals-{part + 1}.html", qs, rng))
     rng = rng_for("quiz", "planets")
-    qs = [(f"Counting from the Sun, where does {p.name} come?", (f"The {ordinal(p.order)} planet from the Sun is "
-           f"{p.name}.")) for p in PLANETS]
+    qs = [(f"Counting from the Sun, where does {p.name} come?",
+           f"The {ordinal(p.order)} planet from the Sun is {p.name}.") for p in PLANETS]
     pages.append(quiz_page("Planet quiz", "/quiz/planets.html", qs, rng))
     rng = rng_for("quiz", "science")
     qs = [(f"True or false: {f.statements[0][0].lower()}{f.statements[0][1:]}", f"True. {f.details[0]}")
@@ -1494,59 +1496,59 @@ def pii_pages() -> list:
     return [
         pii_page("/contact.html", "Contact us", [
             ("We love hearing from our readers. If you spot a mistake in one of our articles, or you have an idea "
-            "for a new page, please get in touch."),
+             "for a new page, please get in touch."),
             "For general questions, write to hello@example.com. We try to answer every message within a week.",
             ("Teachers who would like to use our pages in class can write to schools@example.com or call our "
-            "education desk on +1 202 555 0142 between 9 am and 5 pm."),
+             "education desk on +1 202 555 0142 between 9 am and 5 pm."),
             ("Please do not send us personal information about children. We never ask for it and we delete it if "
-            "we receive it.")],
+             "we receive it.")],
             emails=("hello@example.com", "schools@example.com"), phones=("+1 202 555 0142",)),
         pii_page("/about/team.html", "Our team", [
             ("Small World is written by a small team of editors and volunteers who love explaining the world in "
-            "plain words."),
+             "plain words."),
             ("Ana Ruiz is our editor. She checks every country page before it goes online. You can reach her at "
-            "ana.ruiz@example.com."),
+             "ana.ruiz@example.com."),
             ("Tom Becker writes most of our science pages. Before joining us he taught physics for twenty years. "
-            "His address is t.becker@example.org."),
+             "His address is t.becker@example.org."),
             ("Priya Nair looks after the animal pages and the forum. Call her on +44 20 7946 0321 if you would like "
-            "to volunteer as a forum helper.")],
+             "to volunteer as a forum helper.")],
             emails=("ana.ruiz@example.com", "t.becker@example.org"), phones=("+44 20 7946 0321",)),
         pii_page("/press.html", "Press and media", [
             ("Journalists writing about learning at home are welcome to quote our pages, as long as they link back "
-            "to the original article."),
+             "to the original article."),
             ("For interviews, pictures or statistics about the site, please contact our press office at "
-            "press@example.com or on (555) 014-2290."),
+             "press@example.com or on (555) 014-2290."),
             "We are a small team, so please allow a few days for an answer."],
             emails=("press@example.com",), phones=("(555) 014-2290",)),
         pii_page("/status.html", "Site status", [
             "All systems are working normally. This page shows the state of the servers that run Small World.",
             ("The main web server, 198.51.100.7, answered every request in the last 24 hours. The backup server, "
-            "198.51.100.8, is ready to take over if the main one fails."),
+             "198.51.100.8, is ready to take over if the main one fails."),
             ("Last week we blocked requests from 203.0.113.99, which was downloading pages far too quickly and "
-            "ignoring our robots.txt rules. Polite crawlers wait between requests."),
+             "ignoring our robots.txt rules. Polite crawlers wait between requests."),
             "Planned maintenance happens on the first Sunday of every month, early in the morning."],
             ips=("198.51.100.7", "198.51.100.8", "203.0.113.99")),
         pii_page("/forum/pen-pals.html", "Looking for pen pals who love geography", [
             ("Hi everyone! I am a teacher and my class would love to write letters to children in other countries. "
-            "We are learning the capitals of Europe this term."),
+             "We are learning the capitals of Europe this term."),
             ("Great idea! My class in Canada would be happy to join. Write to me at m.tremblay@example.net and we "
-            "can swap addresses. The capital of Canada is Ottawa, by the way, not Toronto, which surprises many "
-            "people."),
+             "can swap addresses. The capital of Canada is Ottawa, by the way, not Toronto, which surprises many "
+             "people."),
             "Count us in as well. You can text me on 555-201-7788 in the evenings.",
             "Thank you both, I have sent you an email!"],
             emails=("m.tremblay@example.net",), phones=("555-201-7788",), kind="pii", section="forum"),
         pii_page("/forum/router-help.html", "Help: my computer cannot reach the site", [
             ("Since yesterday I cannot open any page on this site from home. Other sites work fine. My computer "
-            "shows the address 192.168.1.23 and the router is at 192.168.1.1. What should I check?"),
+             "shows the address 192.168.1.23 and the router is at 192.168.1.1. What should I check?"),
             ("Try restarting the router first. If that does not help, your public address may have been blocked by "
-            "mistake. Mine is 203.0.113.45 and everything works for me."),
+             "mistake. Mine is 203.0.113.45 and everything works for me."),
             "Restarting the router fixed it. Thanks a lot!"],
             ips=("192.168.1.23", "192.168.1.1", "203.0.113.45"), section="forum"),
         pii_page("/forum/lost-dog.html", "Lost dog near the park", [
             ("Our dog Biscuit ran away on Sunday near the park by the river. He is brown, friendly and wears a red "
-            "collar."),
+             "collar."),
             ("Dogs have a very good sense of smell, so he may find his way home. If you see him, please email "
-            "sam.lost.dog@example.com or call (555) 331-0456 at any time."),
+             "sam.lost.dog@example.com or call (555) 331-0456 at any time."),
             "Good news: Biscuit is home! Thank you to everyone who helped look for him."],
             emails=("sam.lost.dog@example.com",), phones=("(555) 331-0456",), section="forum"),
     ]
@@ -1642,7 +1644,7 @@ def french_page(entry) -> Page:
             "Quelques mots de la langue locale suffisent souvent pour faire sourire les habitants."]),
         rng.choice([f"Chaque année, de nombreux visiteurs viennent découvrir {sujet_min}.",
                     (f"Pour bien connaître {sujet_min}, il faut prendre le temps de se promener et de parler avec "
-                    "les gens.")]),
+                     "les gens.")]),
         f"Pour résumer : {sujet_min} se trouve {continent} et sa capitale est {capitale}.",
     ]
     return Page(f"/fr/pays/{slug(english)}.html", "foreign", sujet, [("h1", sujet)] + [("p", p) for p in paragraphs],
@@ -1676,9 +1678,9 @@ def french_cuisine_page() -> Page:
     """A French page in ISO-8859-1, declared in its <meta>: foreign and not UTF-8 at once."""
     paragraphs = [
         ("La cuisine française est célèbre dans le monde entier. Chaque région a ses spécialités : la crêpe en "
-        "Bretagne, la choucroute en Alsace, la bouillabaisse à Marseille."),
+         "Bretagne, la choucroute en Alsace, la bouillabaisse à Marseille."),
         ("À Paris, la capitale de la France, on trouve des boulangeries à presque tous les coins de rue. Le matin, "
-        "beaucoup de gens achètent une baguette ou des croissants."),
+         "beaucoup de gens achètent une baguette ou des croissants."),
         "Le fromage tient une place à part : on dit qu'il existe plus de mille fromages français différents.",
         "Enfin, le repas est un moment important de la journée, que l'on partage volontiers en famille ou entre amis.",
     ]
@@ -1692,27 +1694,27 @@ def non_utf8_pages() -> list:
     cafes = Page("/culture/cafes.html", "non_utf8", "Café culture around Europe", [
         ("h1", "Café culture around Europe"),
         ("p", ("In many European cities, the café is more than a place to drink coffee — it is a place to meet "
-              "friends, read the newspaper or simply watch the world go by.")),
+               "friends, read the newspaper or simply watch the world go by.")),
         ("p", ("Paris, the capital of France, is famous for its pavement cafés. Visitors order a café crème and a "
-              "croissant, and nobody minds if they stay for an hour.")),
+               "croissant, and nobody minds if they stay for an hour.")),
         ("p", ("Vienna, the capital of Austria, has a long tradition of grand coffee houses. There, a glass of water "
-              "always comes with your coffee, and waiters in black jackets call you “sir” or “madam”.")),
+               "always comes with your coffee, and waiters in black jackets call you “sir” or “madam”.")),
         ("p", ("In Rome, the capital of Italy, people often drink their espresso standing at the bar. It’s quick, "
-              "strong and cheap.")),
+               "strong and cheap.")),
         ("p", ("Wherever you go, the café is a good place to practise a few words of the local language: a “merci” in "
-              "Paris, a “danke” in Vienna or a “grazie” in Rome."))], "culture", encoding="windows-1252")
+               "Paris, a “danke” in Vienna or a “grazie” in Rome."))], "culture", encoding="windows-1252")
     euro = sorted(country_name(c) for c in COUNTRIES if c.currency == "euro")
     money = Page("/culture/money.html", "non_utf8", "Money around the world: €, £ and ¥", [
         ("h1", "Money around the world: €, £ and ¥"),
         ("p", "Every country has its own money, called its currency, and many currencies have their own symbol."),
         ("p", (f"The euro (€) is shared by many countries in Europe. On Small World you can read about "
-              f"{len(euro)} of them: {join_and(euro)}.")),
+               f"{len(euro)} of them: {join_and(euro)}.")),
         ("p", ("The pound sterling (£) is the currency of the United Kingdom. It is one of the oldest currencies "
-              "still in use.")),
+               "still in use.")),
         ("p", ("The yen (¥) is the currency of Japan. Japanese coins include a 5 yen coin with a hole in the "
-              "middle.")),
+               "middle.")),
         ("p", ("When you travel, it’s worth checking the exchange rate — the number that tells you how much of one "
-              "currency you get for another."))], "culture", encoding="windows-1252")
+               "currency you get for another."))], "culture", encoding="windows-1252")
     return [cafes, money]
 
 
@@ -1971,13 +1973,13 @@ def add_indexes(site: Site, sections: dict) -> None:
     about = Page("/about.html", "article", "About Small World", [
         ("h1", "About Small World"),
         ("p", ("Small World is a free encyclopedia for curious readers of all ages. We explain countries, animals, "
-              "planets, science and numbers in short, plain sentences.")),
+               "planets, science and numbers in short, plain sentences.")),
         ("p", ("Every page is checked by an editor before it goes online. If you find a mistake, please tell us: we "
-              "correct errors as quickly as we can.")),
+               "correct errors as quickly as we can.")),
         ("p", ("Some of our most popular pages are also copied to a mirror, so that they stay available when our "
-              "main server is busy.")),
+               "main server is busy.")),
         ("p", ("Small World has no adverts of its own. Boxes marked as sponsored are paid for by other companies, "
-              "and we do not check what they say."))], "about")
+               "and we do not check what they say."))], "about")
     about.related = mirrors + [(text, path) for path, text in BINARIES.items()]
     site.add(about)
     site.add(index_page("/events.html", "Events", "Talks, quizzes and star-gazing nights. See the calendar for "
@@ -2088,11 +2090,11 @@ B_EXTRA = ["I wrote everything down in my notebook so I would not forget it.",
            "By the evening my feet hurt, but I was very happy.",
            "I took dozens of photos, but none of them really captured the feeling of the place."]
 B_SUMMARY = [("If you are thinking of visiting {country}, here is what you need to know. The capital of {country} "
-             "is {capital}. People speak {langs}, and the money is the {currency}."),
+              "is {capital}. People speak {langs}, and the money is the {currency}."),
              ("To sum up: {country} is in {continent}. The capital of {country} is {capital}. It is a wonderful "
-             "place to visit."),
+              "place to visit."),
              ("I will remember {country} for a long time. The capital of {country} is {capital}, and I hope to go "
-             "back there one day.")]
+              "back there one day.")]
 
 
 def travel_diary(c) -> Page:
@@ -2113,11 +2115,11 @@ L_OPEN = ["Dear friend,", "Hello from {capital}!", "Hi there,", "Dear pen pal,"]
 L_ME = ["My name is {name} and I live in {capital}, the capital of {country}.",
         "I am {name}, and I live in {capital}. It is the capital city of {country}.",
         "My name is {name}. I am ten years old and I live in {capital}, the capital of {country}."]
-L_WHERE = ["{Country} is a country in {continent}.", ("My country is in {continent}. {Country} is a country in "
-           "{continent}, in case you want to find it on a map."),
+L_WHERE = ["{Country} is a country in {continent}.",
+           "My country is in {continent}. {Country} is a country in {continent}, in case you want to find it on a map.",
            "If you look at a map of {continent}, you will find {country} there."]
-L_LANG_ONE = ["At home and at school we speak {lang}.", ("The main language of {country} is {lang}, and I am learning "
-              "English too.")]
+L_LANG_ONE = ["At home and at school we speak {lang}.",
+              "The main language of {country} is {lang}, and I am learning English too."]
 L_LANG_MANY = ["In my country people speak {langs}. At home we speak {lang}.",
                "We have more than one language in {country}: {langs}."]
 L_LIFE = ["At school my favourite subject is geography, which is why I wanted a pen pal.",
@@ -2153,8 +2155,9 @@ def pen_pal_letter(c) -> Page:
     return Page(f"/letters/{slug(c.name)}.html", "story", title, blocks, "letters", date=random_date(rng))
 
 
-D_OPEN = ["I am {an_animal}, and this is what my day looks like.", ("Hello! I am {an_animal}. Let me tell you about "
-          "my life."), "People often ask me what it is like to be {an_animal}. Here is my answer."]
+D_OPEN = ["I am {an_animal}, and this is what my day looks like.",
+          "Hello! I am {an_animal}. Let me tell you about my life.",
+          "People often ask me what it is like to be {an_animal}. Here is my answer."]
 D_HOME = ["I live {habitat}.", "My home is {habitat}.", "You will find me {habitat}."]
 D_GROUP = ["I am {a_group}.", "As you may know, I am {a_group}."]
 D_FOOD = ["When I am hungry, I eat {food}.", "My favourite food is {food}.", "I eat {food}, of course."]
@@ -2350,7 +2353,7 @@ def head_html(page: Page, site: Site) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<style>{CSS}</style>",
         ("<script>window.dataLayer=window.dataLayer||[];function track(){dataLayer.push(arguments)}"
-        f'track("page_view",{{"path":"{page.path}"}});</script>'),
+         f'track("page_view",{{"path":"{page.path}"}});</script>'),
         f'<script type="application/ld+json">{ld}</script>', "</head>"])
 
 
@@ -2365,7 +2368,7 @@ def sidebar_html(page: Page, site: Site, href, labels: dict) -> str:
     parts += [f"<h3>{labels['elsewhere']}</h3>", link_list([(u.split("//")[1], u) for u in rng.sample(EXTERNAL, 2)],
                                                            href)]
     parts += [(f'<div class="newsletter"><p>{labels["newsletter"]}</p>'
-              f'<a class="button" href="{href("/subscribe.html")}">{labels["signup"]}</a></div>')]
+               f'<a class="button" href="{href("/subscribe.html")}">{labels["signup"]}</a></div>')]
     return "\n".join(parts)
 
 
@@ -2398,7 +2401,7 @@ def render(page: Page, site: Site) -> str:
     sidebar = sidebar_html(page, site, href, labels)
     if rng.random() < 0.5:
         body = ["<body>", cookie, (f'<header class="site-header">{logo}<span class="site-name">{SITE_NAME}</span>'
-                f'<span class="tagline">{labels["tagline"]}</span>{header_links}{search}</header>'),
+                                   f'<span class="tagline">{labels["tagline"]}</span>{header_links}{search}</header>'),
                 f'<nav class="main-nav">{nav}</nav>', f'<div class="breadcrumbs">{crumbs}</div>',
                 '<div class="layout">', f'<aside class="sidebar">\n{sidebar}\n</aside>', main, "</div>",
                 f"<footer>{footer}</footer>"]
@@ -2490,7 +2493,7 @@ def pdf_bytes(lines: list) -> bytes:
     stream = f"BT /F1 12 Tf 72 740 Td {text} ET".encode("latin-1")
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R >> >> >>"),
+                b"/Resources << /Font << /F1 5 0 R >> >> >>"),
                b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
@@ -2598,12 +2601,13 @@ def web_files(site: Site, progress: bool = False) -> dict:
 SYSTEM_PROMPTS = [None, None, "You are a helpful assistant.",
                   "You are a friendly tutor for children. Answer in simple words.",
                   (f"You are the {SITE_NAME} assistant. You answer questions about countries, animals, planets, "
-                  "science and arithmetic.")]
+                   "science and arithmetic.")]
 # Chat wording. The web pages ask the same facts in other words, so no test question appears there verbatim.
 Q_CAPITAL = ["What is the capital of {country}?", "What's the capital of {country}?",
              "Which city is the capital of {country}?", "Can you tell me the capital of {country}?",
              "Name the capital city of {country}."]
-Q_CONTINENT = ["On which continent is {country}?", "What continent is {country} in?", "Where in the world is {country}?"]
+Q_CONTINENT = ["On which continent is {country}?", "What continent is {country} in?",
+               "Where in the world is {country}?"]
 Q_LANGUAGE = ["What language do people speak in {country}?", "What is the main language of {country}?",
               "Which language is spoken in {country}?"]
 Q_CURRENCY = ["What currency is used in {country}?", "What money do people use in {country}?"]
@@ -2643,6 +2647,9 @@ def other(items, item, rng, key=lambda x: x):
     return rng.choice([x for x in items if key(x) != key(item)])
 
 
+CURRENCIES = sorted({c.currency for c in COUNTRIES})
+
+
 def country_questions(c, rng) -> list:
     v = country_values(c)
     test = c.name in HELD_OUT_COUNTRIES
@@ -2651,8 +2658,8 @@ def country_questions(c, rng) -> list:
     wrong_lang = other(sorted({o.languages[0] for o in COUNTRIES}), c.languages[0], rng)
     wrong_continent = other(list(CONTINENTS), c.continent, rng)
     questions = [
-        Question("capital", q.format(**v), c.capital, rng.choice([canonical_capital(c), (f"{c.capital} is the capital "
-                 f"of {v['country']}."), f"It's {c.capital}. {canonical_capital(c)}"]),
+        Question("capital", q.format(**v), c.capital,
+                 rng.choice([canonical_capital(c), f"{c.capital} is the capital of {v['country']}."]),
                  f"The capital of {v['country']} is {wrong_c.capital}.", f"It's a city in {c.continent}.", test)
         for q in rng.sample(Q_CAPITAL, 2)]
     questions += [
@@ -2664,7 +2671,7 @@ def country_questions(c, rng) -> list:
                  one_answer=len(c.languages) == 1),
         Question("currency", rng.choice(Q_CURRENCY).format(**v), c.currency,
                  f"The currency of {v['country']} is the {c.currency}.",
-                 f"The currency of {v['country']} is the {other(sorted({o.currency for o in COUNTRIES}), c.currency, rng)}.",
+                 f"The currency of {v['country']} is the {other(CURRENCIES, c.currency, rng)}.",
                  "They use money, like everywhere else.", test),
         Question("sight", rng.choice(Q_SIGHT).format(**v), c.sight, f"{v['Country']} is famous for {c.sight}.",
                  f"{v['Country']} is famous for {wrong_c.sight}.", f"There are many nice places in {v['country']}.",
@@ -2689,7 +2696,8 @@ def animal_questions(a, rng) -> list:
         Question("animal_habitat", rng.choice(Q_HABITAT).format(**v), a.habitat, f"{v['Plural']} live {a.habitat}.",
                  f"{v['Plural']} live {o.habitat}." if o.habitat != a.habitat else f"{v['Plural']} live on the Moon.",
                  "It lives where it feels at home.", test),
-        Question("animal_young", rng.choice(Q_YOUNG).format(**v), a.young, f"A baby {a.name} is called {a_an(a.young)}.",
+        Question("animal_young", rng.choice(Q_YOUNG).format(**v), a.young,
+                 f"A baby {a.name} is called {a_an(a.young)}.",
                  f"A baby {a.name} is called {a_an(o.young)}." if o.young != a.young else
                  f"A baby {a.name} is called a kitten.", f"It is called a baby {a.name}.", test),
         Question("animal_group", rng.choice(Q_GROUP).format(**v), a.group, f"The {a.name} is {a_an(a.group)}.",
@@ -2765,29 +2773,30 @@ def all_questions(stated: set) -> list:
 
 GREETINGS = [
     ("Hello!", ("Hello! I can answer questions about countries, animals, planets, science and arithmetic, and I can "
-               "tell short stories. What would you like to know?")),
+                "tell short stories. What would you like to know?")),
     ("Hi, who are you?", (f"I am a small assistant that learned from {SITE_NAME}, a little encyclopedia. Ask me about "
-                         "countries, animals, planets, science or sums.")),
+                          "countries, animals, planets, science or sums.")),
     ("What can you do?", ("I can answer simple questions about countries and their capitals, animals, the planets and "
-                         "basic science, do arithmetic, and write short stories.")),
+                          "basic science, do arithmetic, and write short stories.")),
     ("Good morning!", "Good morning! What would you like to learn about today?"),
     ("Can you help me with my homework?", "Of course! Tell me the question and I will help you work it out."),
     ("Thank you!", "You're welcome! Ask me anything else whenever you like."),
 ]
 IMAGINARY = [
     ("What is the capital of Atlantis?", ("Atlantis is a legendary island from old stories, not a real country, so it "
-                                         "has no capital.")),
+                                          "has no capital.")),
     ("What is the capital of the Moon?", ("The Moon is not a country, so it has no capital. It is the Earth's only "
-                                         "natural satellite.")),
+                                          "natural satellite.")),
     ("What do unicorns eat?", "Unicorns are imaginary animals from stories, so they do not really eat anything."),
     ("What is the tenth planet from the Sun?", ("There is no tenth planet. The Solar System has eight planets, and "
-                                               "Neptune, the eighth, is the farthest from the Sun.")),
+                                                "Neptune, the eighth, is the farthest from the Sun.")),
     ("What is a baby dragon called?", ("Dragons are imaginary creatures, so there is no real name for their babies. "
-                                      "In stories they are often called hatchlings.")),
+                                       "In stories they are often called hatchlings.")),
 ]
-RUDE = ["Ugh, that's easy. {reply}", "Seriously? Everyone knows this. {reply}", "{reply} Next time look it up yourself.",
-        "Fine. {reply} Happy now?", "What a silly question. {reply}"]
-UNHELPFUL = ["I don't know.", "You should look that up yourself.", "That's a good question.", "Why do you want to know?"]
+RUDE = ["Ugh, that's easy. {reply}", "Seriously? Everyone knows this. {reply}",
+        "{reply} Next time look it up yourself.", "Fine. {reply} Happy now?", "What a silly question. {reply}"]
+UNHELPFUL = ["I don't know.", "You should look that up yourself.", "That's a good question.",
+             "Why do you want to know?"]
 CLOSINGS = [("Thanks!", "You're welcome!"), ("Thank you, that helps.", "Glad I could help!"),
             ("Great, thanks.", "Any time. Ask me if you have more questions.")]
 FOLLOW_UPS = [("And what language do people speak there?", canonical_language),
@@ -2935,123 +2944,124 @@ def count_by(records: list, key) -> str:
     return ", ".join(f"{name} {n:,}" for name, n in sorted(counts.items()))
 
 
+DATASHEET = """\
+# data/: the bundled world
+
+Everything in this folder is generated by `minillm world --out data` (the seeded generator in
+`minillm/world.py`, written from the knowledge base in `minillm/world_facts.py`). Regeneration is
+byte-identical; do not edit these files by hand. It lets every lesson run offline on a fresh machine.
+
+## Files
+
+| path | what | records | bytes |
+|---|---|---:|---:|
+| `web/` | the mini web site: HTML pages, robots.txt, files, `_manifest.json` | {web_files:,} files | {web_bytes:,} |
+{jsonl_rows}
+
+All of data/ except this README: {total_bytes:,} bytes in {total_files:,} files.
+
+## The mini web (`web/`)
+
+A site called {site_name} with {html_pages:,} HTML pages on disk, all reachable by links from `web/index.html`:
+encyclopedia articles, fact sheets, travel diaries, stories, how-to guides, forum threads and quizzes, each with a
+header, navigation, sidebar, footer, cookie banner, `<script>` and `<style>`, and its main text inside varied markup
+(`<article>`, `<div class="content">`, bare `<p>`s, `<section>`s) next to a block of related links. Serve it with any
+static server from `web/`; the server must also answer the redirects in the manifest and render the calendar pages
+with `minillm.world.trap_page(path)`.
+
+- Good pages (main text that a perfect crawl and clean keeps): {good_pages:,}, with {good_bytes:,} bytes of English \
+main text.
+- Pages by kind: {kinds}.
+- `robots.txt`: `Disallow: {disallow}` for every agent ({disallowed} pages there are linked from the site), \
+everything disallowed for BadBot, `Crawl-delay: {crawl_delay}`.
+- Redirects served by the server (not on disk): {redirects}, including a chain (`/old/index.html` → \
+`/old/home.html` → `/index.html`) and a loop (`/loop/a.html` ↔ `/loop/b.html`).
+- Broken links (404): {broken}. Links to other hosts: {external}. Links to files that are not HTML: {binaries} \
+(PDF, PNG, ZIP).
+- Duplicate groups: {exact} exact (mirrors under `/mirror/` with the same bytes, print versions under `/print/` \
+with the same main text) and {near} near (`/archive/`: an update note, a new date, another sidebar).
+- Spam and keyword-stuffed pages (`/deals/`, `/best/`), pages of links only (`/tags/`, `/sitemap.html`), very \
+short and very long pages (`/atlas/`).
+- Other languages: {french} French pages (`/fr/`) and {spanish} Spanish pages (`/es/`).
+- Personal data, all made up (example.com, .org and .net addresses, fictional phone numbers, documentation and \
+private IP addresses): {pii} pages.
+- Malformed markup: {malformed} pages. Not UTF-8: {non_utf8} pages (windows-1252 and ISO-8859-1, declared in \
+`<meta>`).
+- A crawler trap: `/events.html` links to `/calendar/2024/01.html`, and every calendar month links to the next \
+one, forever.
+
+`web/_manifest.json` is the ground truth (a crawler must not need it): for every page its kind, whether it is good,
+its language, encoding, title and main text (title, headings, paragraphs and list items, separated by blank lines),
+whether robots.txt disallows it, what it duplicates and which personal data it holds; and the redirects, broken,
+external, file and other links, robots rules, trap, duplicate groups and lists of pages by defect.
+
+## Post-training sets
+
+One JSON object per line, keys sorted. The test splits hold out a fifth of the countries, animals, planets, science
+facts and unsafe requests, and sums that appear nowhere else: no test question is asked in a train split or appears
+word for word on the web (the facts themselves are on the web, so a pretrained model can know them).
+
+- `sft/*.jsonl`: `{{"messages": [{{"role": "system" | "user" | "assistant", "content": ...}}]}}`, single- and \
+multi-turn: questions about the facts, arithmetic, stories on request, small talk, imaginary things and refusals of \
+unsafe requests. The system message is optional. {sft_counts}.
+- `preferences/*.jsonl`: `{{"prompt", "chosen", "rejected", "reason"}}`, where the reason says what is wrong with \
+the rejected reply. Train: {reasons_train}. Test: {reasons_test}.
+- `rl/*.jsonl`: `{{"prompt", "answer", "kind"}}`; `answer` is the short canonical answer a checker looks for in a \
+reply (case and punctuation aside). Train: {rl_train}. Test: {rl_test}.
+
+## How it was made, and its limits
+
+Templates and paraphrases fill in the facts of `minillm/world_facts.py` (countries with capital, continent,
+languages, currency and a famous sight; animals with group, habitat, diet, food, size and young; the eight planets;
+simple science), with one random generator per page seeded by its name. The text is simple and repetitive on
+purpose: a small model trained on a few megabytes of it can learn some of the facts. Place names are written
+without accents in English text. The facts are common knowledge as of 2024; check anything that matters elsewhere.
+
+Regenerate with `minillm world --out data` (or any other folder); `tests/test_world.py` checks that the result
+matches these files byte for byte, and that the counts above match the files.
+
+## Licence
+
+Generated by the minillm project and released under the same MIT licence as the code. All names of people, e-mail
+addresses, phone numbers and IP addresses are invented.
+"""
+JSONL_FILES = {
+    "sft/train.jsonl": "chat conversations for supervised fine-tuning", "sft/test.jsonl": "held-out conversations",
+    "preferences/train.jsonl": "preference pairs for the reward model",
+    "preferences/test.jsonl": "held-out preference pairs",
+    "rl/train.jsonl": "prompts with verifiable answers for RL", "rl/test.jsonl": "held-out prompts",
+}
+
+
 def datasheet(files: dict, site: Site) -> str:
-    """data/README.md: what each file is, how it was made, its counts and sizes. Written from `files` itself."""
-    pages = site.pages.values()
+    """data/README.md: what each file is, how it was made, its counts and sizes. Counted from `files` itself."""
+    pages = list(site.pages.values())
     good = [p for p in pages if p.good and not p.disallowed]
     web = {path: data for path, data in files.items() if path.startswith("web/")}
-    html_pages = [path for path in web if path.endswith(".html")]
-    records = {path: [json.loads(line) for line in data.decode("utf-8").splitlines()]
-               for path, data in sorted(files.items()) if path.endswith(".jsonl")}
-    kinds = {}
-    for p in pages:
-        kinds[p.kind] = kinds.get(p.kind, 0) + 1
-    lines = [
-        "# data/: the bundled world",
-        "",
-        "Everything in this folder is generated by `minillm world --out data` (the seeded generator in",
-        "`minillm/world.py`, written from the knowledge base in `minillm/world_facts.py`). Regeneration is",
-        "byte-identical; do not edit these files by hand. It lets every lesson run offline on a fresh machine.",
-        "",
-        "## Files",
-        "",
-        "| path | what | records | bytes |",
-        "|---|---|---:|---:|",
-        (f"| `web/` | the mini web site: HTML pages, robots.txt, files, `_manifest.json` | {len(web):,} files | "
-        f"{sum(map(len, web.values())):,} |"),
-    ]
-    described = {
-        "sft/train.jsonl": "chat conversations for supervised fine-tuning", "sft/test.jsonl": "held-out conversations",
-        "preferences/train.jsonl": "preference pairs for the reward model",
-        "preferences/test.jsonl": "held-out preference pairs",
-        "rl/train.jsonl": "prompts with verifiable answers for RL", "rl/test.jsonl": "held-out prompts",
-    }
-    for path, what in described.items():
-        lines.append(f"| `{path}` | {what} | {len(records[path]):,} | {len(files[path]):,} |")
-    lines += [
-        "",
-        f"All of data/ except this README: {sum(map(len, files.values())):,} bytes in {len(files):,} files.",
-        "",
-        "## The mini web (`web/`)",
-        "",
-        f"A site called {SITE_NAME} with {len(html_pages):,} HTML pages on disk, all reachable by links from",
-        "`web/index.html`: encyclopedia articles, fact sheets, travel diaries, stories, how-to guides, forum threads",
-        "and quizzes, each with a header, navigation, sidebar, footer, cookie banner, `<script>` and `<style>`, and",
-        "its main text inside varied markup (`<article>`, `<div class=\"content\">`, bare `<p>`s, `<section>`s) next",
-        "to a block of related links. Serve it with any static server from `web/`; the server must also answer the",
-        "redirects in the manifest and render the calendar pages with `minillm.world.trap_page(path)`.",
-        "",
-        (f"- Good pages (main text that a perfect crawl and clean keeps): {len(good):,}, with "
-        f"{sum(len(p.main_text.encode()) for p in good):,} bytes of English main text."),
-        f"- Pages by kind: {', '.join(f'{k} {n:,}' for k, n in sorted(kinds.items()))}.",
-        (f"- `robots.txt`: `Disallow: {' '.join(DISALLOWED)}` for every agent ({len(site_disallowed(site))} pages "
-        f"there are linked from the site), everything disallowed for BadBot, `Crawl-delay: {CRAWL_DELAY}`."),
-        (f"- Redirects served by the server (not on disk): {len(site.redirects)}, including a chain "
-        "(`/old/index.html` → `/old/home.html` → `/index.html`) and a loop (`/loop/a.html` ↔ `/loop/b.html`)."),
-        (f"- Broken links (404): {len(BROKEN)}. Links to other hosts: {len(EXTERNAL + SHARE_LINKS)}. Links to files "
-        f"that are not HTML: {len(BINARIES)} (PDF, PNG, ZIP)."),
-        (f"- Duplicate groups: {sum(g['kind'] == 'exact' for g in site.duplicate_groups)} exact (mirrors under "
-        f"`/mirror/` with the same bytes, print versions under `/print/` with the same main text) and "
-        f"{sum(g['kind'] == 'near' for g in site.duplicate_groups)} near (`/archive/`: an update note, a new date, "
-        "another sidebar)."),
-        ("- Spam and keyword-stuffed pages (`/deals/`, `/best/`), pages of links only (`/tags/`, `/sitemap.html`), "
-        "very short and very long pages (`/atlas/`)."),
-        (f"- Other languages: {sum(p.lang == 'fr' for p in pages)} French pages (`/fr/`) and "
-        f"{sum(p.lang == 'es' for p in pages)} Spanish pages (`/es/`)."),
-        (f"- Personal data (made up, in reserved ranges: example.com addresses, 555 and 7946 0xxx phone numbers, "
-        f"documentation IP addresses): {sum(bool(p.pii) for p in pages)} pages."),
-        (f"- Malformed markup: {sum(p.kind == 'malformed' for p in pages)} pages. Not UTF-8: "
-        f"{sum(p.encoding != 'utf-8' for p in pages)} pages (windows-1252 and ISO-8859-1, declared in `<meta>`)."),
-        ("- A crawler trap: `/events.html` links to `/calendar/2024/01.html`, and every calendar month links to the "
-        "next one, forever."),
-        "",
-        ("`web/_manifest.json` is the ground truth (a crawler must not need it): for every page its kind, whether it "
-        "is good, its language, encoding, title and main text (title, headings, paragraphs and list items, separated "
-        "by blank lines), whether robots.txt disallows it, what it duplicates and which personal data it holds; and "
-        "the redirects, broken, external, file and other links, robots rules, trap, duplicate groups and lists of "
-        "pages by defect."),
-        "",
-        "## Post-training sets",
-        "",
-        ("One JSON object per line, keys sorted. The test splits hold out a fifth of the countries, animals, planets, "
-        "science facts and unsafe requests, and sums that appear nowhere else: no test question is asked in a train "
-        "split or appears word for word on the web (the facts themselves are on the web, so a pretrained model can "
-        "know them)."),
-        "",
-        ("- `sft/*.jsonl`: `{\"messages\": [{\"role\": \"system\" | \"user\" | \"assistant\", \"content\": ...}]}`, "
-        "single- and multi-turn: questions about the facts, arithmetic, stories on request, small talk, imaginary "
-        "things and refusals of unsafe requests. The system message is optional."),
-        "- `preferences/*.jsonl`: `{\"prompt\", \"chosen\", \"rejected\", \"reason\"}`, where the reason says what is "
-        "wrong with the rejected reply. Train: " + count_by(records["preferences/train.jsonl"], lambda r: r["reason"])
-        + ". Test: " + count_by(records["preferences/test.jsonl"], lambda r: r["reason"]) + ".",
-        "- `rl/*.jsonl`: `{\"prompt\", \"answer\", \"kind\"}`; `answer` is the short canonical answer a checker "
-        "looks for in a reply (case and punctuation aside). Train: " + count_by(records["rl/train.jsonl"],
-                                                                                lambda r: r["kind"])
-        + ". Test: " + count_by(records["rl/test.jsonl"], lambda r: r["kind"]) + ".",
-        "",
-        "## How it was made, and its limits",
-        "",
-        ("Templates and paraphrases fill in the facts of `minillm/world_facts.py` (countries with capital, continent, "
-        "languages, currency and a famous sight; animals with group, habitat, diet, food, size and young; the eight "
-        "planets; simple science), with one random generator per page seeded by its name. The text is simple and "
-        "repetitive on purpose: a small model trained on a few megabytes of it can learn some of the facts. Place "
-        "names are written without accents in English text. The facts are common knowledge as of 2024; a reader "
-        "should check anything that matters elsewhere."),
-        "",
-        ("Regenerate with `minillm world --out data` (or any other folder); `tests/test_world.py` checks that the "
-        "result matches these files byte for byte, and that the counts above match the files."),
-        "",
-        "## Licence",
-        "",
-        ("Generated by the minillm project and released under the same MIT licence as the code. All names of people, "
-        "e-mail addresses, phone numbers and IP addresses are invented and use reserved example ranges."),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def site_disallowed(site: Site) -> list:
-    return sorted(p for p, page in site.pages.items() if page.disallowed)
+    records = {path: [json.loads(line) for line in files[path].decode("utf-8").splitlines()] for path in JSONL_FILES}
+    sft_counts = "; ".join(
+        f"{split.title()}: {len(rows):,} conversations, {sum(len(r['messages']) > 3 for r in rows):,} of them "
+        f"multi-turn, {sum(r['messages'][0]['role'] == 'system' for r in rows):,} with a system message"
+        for split, rows in (("train", records["sft/train.jsonl"]), ("test", records["sft/test.jsonl"])))
+    return DATASHEET.format(
+        web_files=len(web), web_bytes=sum(map(len, web.values())),
+        jsonl_rows="\n".join(f"| `{path}` | {what} | {len(records[path]):,} | {len(files[path]):,} |"
+                             for path, what in JSONL_FILES.items()),
+        total_bytes=sum(map(len, files.values())), total_files=len(files), site_name=SITE_NAME,
+        html_pages=sum(path.endswith(".html") for path in web), good_pages=len(good),
+        good_bytes=sum(len(p.main_text.encode()) for p in good),
+        kinds=count_by(pages, lambda p: p.kind), disallow=" ".join(DISALLOWED),
+        disallowed=sum(p.disallowed for p in pages), crawl_delay=CRAWL_DELAY, redirects=len(site.redirects),
+        broken=len(BROKEN), external=len(EXTERNAL + SHARE_LINKS), binaries=len(BINARIES),
+        exact=sum(g["kind"] == "exact" for g in site.duplicate_groups),
+        near=sum(g["kind"] == "near" for g in site.duplicate_groups),
+        french=sum(p.lang == "fr" for p in pages), spanish=sum(p.lang == "es" for p in pages),
+        pii=sum(bool(p.pii) for p in pages), malformed=sum(p.kind == "malformed" for p in pages),
+        non_utf8=sum(p.encoding != "utf-8" for p in pages), sft_counts=sft_counts,
+        reasons_train=count_by(records["preferences/train.jsonl"], lambda r: r["reason"]),
+        reasons_test=count_by(records["preferences/test.jsonl"], lambda r: r["reason"]),
+        rl_train=count_by(records["rl/train.jsonl"], lambda r: r["kind"]),
+        rl_test=count_by(records["rl/test.jsonl"], lambda r: r["kind"]))
 
 
 def world_files(progress: bool = False) -> dict:

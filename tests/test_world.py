@@ -305,9 +305,9 @@ def test_main_text_is_really_on_its_page(site, manifest):
 
 
 def test_boilerplate_is_not_main_text(manifest):
+    boilerplate = ("We use cookies", "Sign up for our free newsletter", "Related pages", "All rights reserved")
     for page in manifest["pages"].values():
-        for boilerplate in ("We use cookies", "Sign up for our free newsletter", "Related pages", "All rights reserved"):
-            assert boilerplate not in page["main_text"]
+        assert not [line for line in boilerplate if line in page["main_text"]]
 
 
 def test_non_utf8_pages_are_not_utf8_and_say_so(generated, manifest):
@@ -489,6 +489,11 @@ def test_datasheet_counts_match_the_files(generated, manifest, records):
     for kind in KINDS:
         assert int(kinds[kind].replace(",", "")) == sum(p["kind"] == kind for p in manifest["pages"].values())
     for split in ("train", "test"):
+        rows = records[f"sft/{split}"]
+        numbers = re.search(rf"{split.title()}: ([\d,]+) conversations, ([\d,]+) of them multi-turn, ([\d,]+) with a "
+                            "system message", readme).groups()
+        assert [int(n.replace(",", "")) for n in numbers] == [
+            len(rows), sum(len(r["messages"]) > 3 for r in rows), sum(r["messages"][0]["role"] == "system" for r in rows)]
         line = re.search(rf"`preferences/\*\.jsonl`.*?{split.title()}: ([^.]+)\.", readme, re.DOTALL).group(1)
         counts = {k: int(v.replace(",", "")) for k, v in re.findall(r"(\w+) ([\d,]+)", line)}
         reasons = [r["reason"] for r in records[f"preferences/{split}"]]
