@@ -10,11 +10,11 @@ regeneration is byte-identical: `minillm world --out DIR`.
 data/web/_manifest.json is the ground truth (what each page is, its main text, every planted defect); the
 crawler never needs it, tests and lessons use it to score themselves.
 
-Entry points: write_world, trap_page, cloze_prompts, main, COUNTRIES, ANIMALS, PLANETS, SCIENCE_FACTS.
+Entry points: write_world, trap_page, cloze_prompts, main, build_site (the pages as objects, for lessons),
+COUNTRIES, ANIMALS, PLANETS, SCIENCE_FACTS.
 """
 
 import argparse
-import calendar
 import html
 import io
 import json
@@ -274,9 +274,14 @@ class Page:
         return self.path.startswith(DISALLOWED)
 
 
+# Not calendar.month_name: that follows the locale, and the files must not.
+MONTHS = ["", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
 def random_date(rng: random.Random, first_year: int = 2016, last_year: int = 2023) -> str:
     month = rng.randint(1, 12)
-    return f"{rng.randint(1, 28)} {calendar.month_name[month]} {rng.randint(first_year, last_year)}"
+    return f"{rng.randint(1, 28)} {MONTHS[month]} {rng.randint(first_year, last_year)}"
 
 
 def bullets(items) -> list:
@@ -2441,7 +2446,7 @@ def trap_page(path: str) -> str | None:
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         return None
     year, month = int(match.group(1)), int(match.group(2))
-    name = f"{calendar.month_name[month]} {year}"
+    name = f"{MONTHS[month]} {year}"
     nxt = (year + (month == 12), month % 12 + 1)
     prev = (year - (month == 1), (month - 2) % 12 + 1)
     links = [f'<a href="/calendar/{nxt[0]:04d}/{nxt[1]:02d}.html">Next month</a>']
