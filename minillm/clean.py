@@ -923,8 +923,8 @@ def draw_funnel(axes, steps: list[dict]) -> None:
             ax.text(min(share, 100) + 1, yi, f"{s[key]:,} ({share:.0f} %)", va="center", fontsize=8)
         ax.set_yticks(y, names if ax is axes[0] else [""] * len(names))
         ax.set_xlim(0, 135)
-        ax.set_xlabel(f"{key} kept (% of HTML pages' {key})")
-        ax.set_title(f"{key} after each step")
+        ax.set_xlabel(f"% of the HTML pages' {key}")
+        ax.set_title(f"{'documents' if key == 'docs' else 'words'} kept after each step")
 
 
 def save_funnel_plot(steps: list[dict], path: Path) -> None:
