@@ -51,7 +51,11 @@ class Stage:
 
 
 # The pipeline, in order. A stage appears here when its lesson has landed, never before.
-STAGES: list[Stage] = []
+STAGES: list[Stage] = [
+    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)"),
+    Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)"),
+    Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)"),
+]
 
 
 def runs_dir() -> Path:

@@ -1,16 +1,19 @@
 """The `minillm` command line (course spine): one subcommand per pipeline stage, plus the course tools.
 
     minillm pipeline --preset tiny        every stage, then runs/tiny/report.md
+    minillm world | serve-web | crawl | clean | tokenize | pretrain      one stage or tool each
     minillm course release                solutions/ -> exercises/
     minillm course run NOTEBOOK...        execute notebooks in place
     minillm grade PATH... [--gradescope results.json]
 
 Bad input (a missing file, an unknown preset, a negative size, an unwritable folder) prints one line on
-stderr and exits with status 2; modules raise `minillm.errors.UserError` for it. Heavy modules are
-imported inside the handlers so that `minillm --help` answers at once.
+stderr and exits with status 2; modules raise `minillm.errors.UserError` for it. A stage's flags live
+in its module (`add_arguments`, `run_from_args`), which is imported only when its command is run, so
+that `minillm --help` answers at once.
 """
 
 import argparse
+import importlib
 import json
 import sys
 
@@ -80,8 +83,20 @@ def cmd_grade(args) -> int:
 
 # ----------------------------------------------------------------------------- parser
 
+# command -> (module, its flags, its handler, help), in pipeline order
+MODULE_COMMANDS = {
+    "world": ("minillm.world", "add_arguments", "run_from_args", "regenerate the bundled world in data/"),
+    "serve-web": ("minillm.crawl", "add_serve_arguments", "run_serve_from_args",
+                  "serve the bundled mini web on 127.0.0.1 (lesson 01)"),
+    "crawl": ("minillm.crawl", "add_arguments", "run_from_args", "crawl the mini web or a real site (lesson 01)"),
+    "clean": ("minillm.clean", "add_arguments", "run_from_args", "extract, filter, dedup, mask PII (lesson 02)"),
+    "tokenize": ("minillm.tokenizer", "add_arguments", "run_from_args",
+                 "train the BPE tokenizer, write token files (lesson 03)"),
+}
 
-def build_parser() -> Parser:
+
+def build_parser(command: str | None = None) -> Parser:
+    """The full parser; only `command`'s module (if it has one) is imported to add its flags."""
     from pathlib import Path
 
     parser = Parser(prog="minillm", description="Build a small LLM from scratch: crawl, clean, tokenize, train, chat.")
@@ -94,6 +109,13 @@ def build_parser() -> Parser:
     p.add_argument("--force", action="store_true", help="rebuild every stage even if up to date")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_pipeline)
+
+    for name, (module_name, add_arguments, handler, help_text) in MODULE_COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        if name == command:
+            module = importlib.import_module(module_name)
+            getattr(module, add_arguments)(p)
+            p.set_defaults(func=getattr(module, handler))
 
     course = sub.add_parser("course", help="course tools for instructors and authors")
     course_sub = course.add_subparsers(dest="course_command", required=True, metavar="ACTION", parser_class=Parser)
@@ -117,7 +139,9 @@ def build_parser() -> Parser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     try:
         return args.func(args)
     except UserError as e:

@@ -664,3 +664,46 @@ def _plot_token_lengths(tok: Tokenizer, ids: np.ndarray, path: Path) -> None:
     corpus_ax.bar(bins, [used[np.minimum(lengths, top) == n].sum() for n in bins], color="tab:orange")
     corpus_ax.set(title="val text", xlabel="token length (bytes)", ylabel="occurrences")
     fig.savefig(path, dpi=100)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Command line: minillm tokenize
+
+
+def add_arguments(parser) -> None:
+    """Flags of `minillm tokenize`; each overrides one field of the preset's TokenizerConfig."""
+    parser.add_argument("--preset", default="tiny", choices=sorted(PRESETS), help="size of everything (default: tiny)")
+    parser.add_argument("--vocab-size", type=int, metavar="N", help="tokens, special tokens included")
+    parser.add_argument("--pattern", metavar="gpt2|gpt4|REGEX", help="pre-tokenisation split pattern")
+    parser.add_argument("--special-tokens", nargs="+", metavar="TOKEN", help="replaces the default special tokens")
+    parser.add_argument("--val-fraction", type=float, metavar="F", help="share of documents kept for validation")
+    parser.add_argument("--train-chars", type=int, metavar="N", help="learn merges from at most N characters")
+    parser.add_argument("--show", metavar="TEXT", help="then print TEXT's tokens and ids with the trained tokenizer")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run_from_args(args) -> int:
+    """`minillm tokenize`: train on the preset's clean corpus, write runs/<preset>/tokenizer/."""
+    from dataclasses import replace
+
+    from minillm import artifacts
+
+    overrides = {name: getattr(args, name) for name in ("vocab_size", "pattern", "val_fraction", "train_chars")
+                 if getattr(args, name) is not None}
+    if args.special_tokens:
+        overrides["special_tokens"] = tuple(args.special_tokens)
+    if overrides.get("vocab_size", 257) < 257 or overrides.get("train_chars", 1) <= 0:
+        raise UserError("--vocab-size must be at least 257 (256 bytes + <|endoftext|>) and --train-chars positive")
+    cfg = replace(PRESETS[args.preset], **overrides)
+    if overrides:
+        folder = artifacts.build("tokenizer", args.preset, cfg, progress=not args.quiet)
+    else:
+        folder = artifacts.get("tokenizer", args.preset, progress=not args.quiet)
+    metrics = artifacts.stamp(folder)["metrics"]
+    print(f"wrote {folder}: {metrics['vocab_size']:,} tokens, {metrics['bytes_per_token']:.2f} bytes per token")
+    if args.show is not None:
+        tok = Tokenizer.load(folder / "tokenizer.json")
+        ids = tok.encode(args.show)
+        print(" | ".join(tok.decode([i]) for i in ids))
+        print(ids)
+    return 0

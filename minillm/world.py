@@ -3122,17 +3122,25 @@ def replace_path(new: Path, final: Path) -> None:
         old.unlink()
 
 
-def main(argv=None) -> int:
-    """`minillm world [--out DIR] [--quiet]`: regenerate the bundled world (default DIR: the repo's data/)."""
-    parser = argparse.ArgumentParser(prog="minillm world", description=main.__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `minillm world`."""
     parser.add_argument("--out", type=Path, default=DATA_DIR, help=f"where to write (default: {DATA_DIR})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
+
+
+def run_from_args(args) -> int:
+    """`minillm world [--out DIR] [--quiet]`: regenerate the bundled world (default DIR: the repo's data/)."""
     started = time.perf_counter()
     summary = write_world(args.out, progress=not args.quiet)
     print(f"wrote {summary['files']:,} files ({summary['pages']:,} HTML pages, {summary['bytes']:,} bytes) "
           f"to {args.out} in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="minillm world", description=run_from_args.__doc__)
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
