@@ -5,7 +5,7 @@ Python interpreter to itself. Measured in the same run:
 
 1. The peer: a bare `requests.Session` loop that GETs the same URLs the crawl saved, in the same order,
    and does nothing else (no robots, no parsing, no JSON) — the floor any Python crawler stands on.
-2. minillm.crawl with 1, 2, 4 and 8 worker threads.
+2. minillm.crawl with 1, 2, 4 and 8 worker threads, on the tiny preset's limits (the whole site).
 
 Both on a server that answers at once, then with --latency added to every answer (a far-away site),
 which is where worker threads pay: they wait for the network side by side.
@@ -15,6 +15,7 @@ which is where worker threads pay: they wait for the network side by side.
 """
 
 import argparse
+import dataclasses
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from minillm.crawl import BUNDLED_HOME, CrawlConfig, Crawler, read_pages
+from minillm.crawl import BUNDLED_HOME, PRESETS, Crawler, read_pages
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
@@ -36,7 +37,7 @@ def start_server(latency: float) -> tuple[subprocess.Popen, str]:
 
 
 def crawl_once(address: str, workers: int) -> tuple[float, list[dict]]:
-    cfg = CrawlConfig(seeds=(BUNDLED_HOME,), time_scale=0.0, workers=workers, timeout=30)
+    cfg = dataclasses.replace(PRESETS["tiny"], seeds=(BUNDLED_HOME,), time_scale=0.0, workers=workers, timeout=30)
     with tempfile.TemporaryDirectory() as out:
         crawler = Crawler(cfg, Path(out) / "pages.jsonl", {"small-world.test": address}, progress=False)
         started = time.perf_counter()

@@ -89,7 +89,7 @@ def paths(records) -> list[str]:
 
 
 def crawl_site(server, out: Path, **overrides) -> tuple[dict, list[dict]]:
-    cfg = C.CrawlConfig(seeds=(server.url,), **{**FAST, **overrides})
+    cfg = C.CrawlConfig(**{"seeds": (server.url,), **FAST, **overrides})
     stats = C.crawl(cfg, out, progress=False)
     return stats, C.read_pages(out / "pages.jsonl")
 
@@ -209,19 +209,22 @@ def test_retry_after_in_seconds_or_as_a_date():
 
 
 def test_host_clock_spaces_requests_to_one_host_across_threads():
-    clock, starts = C.HostClock(), []
+    clock, slots = C.HostClock(), []
 
     def one_request(site):
-        clock.wait_turn(site, 0.05)
-        starts.append((site, time.monotonic()))
+        slot = clock.wait_turn(site, 0.2)
+        slots.append((site, slot, time.monotonic()))
 
     threads = [threading.Thread(target=one_request, args=(site,)) for site in ["a"] * 4 + ["b"]]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    a_starts = sorted(t for site, t in starts if site == "a")
-    assert all(later - earlier >= 0.049 for earlier, later in itertools.pairwise(a_starts))
+    a_slots = sorted(slot for site, slot, _ in slots if site == "a")
+    assert [round(later - earlier, 6) for earlier, later in itertools.pairwise(a_slots)] == [0.2] * 3
+    assert all(woke >= slot for _, slot, woke in slots)  # nobody starts before its slot
+    b_slot = next(slot for site, slot, _ in slots if site == "b")
+    assert b_slot < a_slots[1]  # another host does not queue behind "a"
 
 
 # ----------------------------------------------------------------------------- the local server
@@ -342,6 +345,12 @@ def test_unreachable_host_and_bad_seeds(tmp_path, caplog):
         C.crawl(C.CrawlConfig(seeds=("ftp://h.org/",)), tmp_path / "out2")
     with pytest.raises(UserError, match="not an http"):
         C.crawl(C.CrawlConfig(seeds=("http://[::1",)), tmp_path / "out2")
+
+
+def test_a_bad_seed_among_good_ones_is_logged_and_skipped(site, tmp_path, caplog):
+    with C.serve_web(site) as server:
+        _, records = crawl_site(server, tmp_path / "out", seeds=("http://[::1", server.url), max_pages=3)
+    assert len(records) == 3 and "skipping seed 'http://[::1': not an http(s) URL" in caplog.text
 
 
 def test_fault_mode_loses_nothing(tmp_path):
