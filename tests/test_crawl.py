@@ -552,3 +552,28 @@ def test_build_stage_writes_pages_figure_and_metrics(tmp_path):
     assert again["metrics"]["resumed_pages"] == 40 and again["metrics"]["pages"] == 50
 
 
+
+
+def test_an_interrupted_stage_build_resumes_where_it_stopped(tmp_path, monkeypatch):
+    """Through minillm.artifacts: the build dies after 12 pages; the next build finds them and goes on."""
+    from minillm import artifacts
+
+    monkeypatch.setenv("MINILLM_RUNS", str(tmp_path))
+    monkeypatch.setattr(artifacts, "STAGES", [artifacts.Stage("crawl", "minillm.crawl", (), "Crawl")])
+    cfg = C.CrawlConfig(time_scale=0.0, max_pages=30)
+    visit = C.Crawler.visit
+
+    def dies_after_12_pages(self, todo):
+        if self.pages >= 12:
+            raise KeyboardInterrupt
+        return visit(self, todo)
+
+    monkeypatch.setattr(C.Crawler, "visit", dies_after_12_pages)
+    with pytest.raises(KeyboardInterrupt):
+        artifacts.build("crawl", "tiny", cfg, progress=False)
+    monkeypatch.setattr(C.Crawler, "visit", visit)
+    folder = artifacts.build("crawl", "tiny", cfg, progress=False)
+    metrics = artifacts.stamp(folder)["metrics"]
+    assert (metrics["resumed_pages"], metrics["pages"]) == (12, 30)
+    urls = [r["url"] for r in C.read_pages(folder / "pages.jsonl")]
+    assert len(urls) == len(set(urls)) == 30
