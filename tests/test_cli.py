@@ -15,7 +15,7 @@ def minillm(*args, cwd=None):
 def test_version_and_help():
     assert minillm("--version").stdout.strip() == f"minillm {__version__}"
     help_text = minillm("--help").stdout
-    for command in ("pipeline", "course", "grade"):
+    for command in ("pipeline", "world", "serve-web", "crawl", "clean", "tokenize", "course", "grade"):
         assert command in help_text
 
 
@@ -30,6 +30,11 @@ def test_version_and_help():
         (["grade", "solutions/00_warmup.ipynb", "--gradescope", "pyproject.toml/x/results.json"], "cannot create folder"),
         (["course", "release", "--source", "no/such/folder"], "no notebooks in"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["crawl", "--max-pages", "-1"], "--max-pages must be positive"),
+        (["tokenize", "--vocab-size", "100"], "--vocab-size must be at least 257"),
+        (["tokenize", "--preset", "huge"], "invalid choice: 'huge'"),
+        (["world", "--out", "pyproject.toml"], "pyproject.toml"),
+        (["clean", "--input", "no/such/pages.jsonl", "--out", "/tmp/minillm-test-clean"], "no/such/pages.jsonl"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):
