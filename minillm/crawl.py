@@ -671,17 +671,14 @@ class Crawler:
 
 def check_seeds(seeds) -> list[str]:
     """The seeds, normalised; one that is not an http(s) URL is logged and skipped, unless none is left."""
-    normalised = []
-    for seed in seeds:
-        url = normalize_url(seed)
-        if url is None:
-            log.warning("skipping seed %r: not an http(s) URL", seed)
-        else:
-            normalised.append(url)
-    if not normalised:
+    normalised = [normalize_url(seed) for seed in seeds]
+    if not any(normalised):
         raise UserError(f"no seed to start from: {', '.join(map(repr, seeds))} is not an http(s) URL" if seeds else
                         "no seed URL to start from")
-    return normalised
+    for seed, url in zip(seeds, normalised):
+        if url is None:
+            log.warning("skipping seed %r: not an http(s) URL", seed)
+    return [url for url in normalised if url]
 
 
 def read_pages(path) -> list[dict]:
@@ -1099,8 +1096,9 @@ def run_from_args(args) -> int:
     from minillm import artifacts
 
     cfg = config_from_args(args)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    if not logging.getLogger().handlers:  # problems on stderr; the stage's crawl.log also gets the INFO lines
+        logging.basicConfig(format="%(levelname)s %(message)s")
+        logging.getLogger().handlers[0].setLevel(logging.WARNING)
     if args.out is None and not cfg.seeds:
         folder = artifacts.build("crawl", args.preset, cfg, progress=not args.quiet)
         print(f"wrote {folder / 'pages.jsonl'}")
