@@ -4,11 +4,14 @@ against the bundled web's manifest (read straight from data/web/, so these tests
 import argparse
 import itertools
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from minillm import clean
+from minillm.artifacts import ROOT
 from minillm.errors import UserError
 
 PROSE = (
@@ -334,3 +337,22 @@ def test_cli_bad_input_is_one_clear_error(tmp_path):
     with pytest.raises(UserError, match="unknown language"):
         clean.run_from_args(cli_args("--input", str(tmp_path / "none.jsonl"), "--language", "klingon"))
     assert not (tmp_path / "o").exists()
+
+
+def test_a_crawl_without_html_gives_an_empty_corpus_not_a_crash(tmp_path):
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text(json.dumps({"url": "http://a.test/", "status": 503, "html": None, "content_type": ""}) + "\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    report = clean.clean_file(pages, clean.CleanConfig(), out, progress=False)
+    assert report["metrics"]["docs_in"] == 1 and report["metrics"]["docs_out"] == 0
+    assert (out / "clean.jsonl").read_text() == "" and (out / "funnel.png").exists()
+
+
+def test_minillm_clean_command_reports_bad_input_in_one_line(tmp_path):
+    missing = tmp_path / "none.jsonl"
+    command = [sys.executable, "-m", "minillm", "clean", "--input", str(missing), "--out", str(tmp_path / "out")]
+    result = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2
+    expected = f"minillm: error: no crawl output at {missing} (run `minillm crawl` first, or pass --input)"
+    assert result.stderr.strip().splitlines() == [expected]
