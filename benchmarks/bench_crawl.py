@@ -69,6 +69,8 @@ def main() -> None:
             rates = {}
             for workers in args.workers:
                 seconds, records = crawl_once(address, workers)
+                if not records:
+                    sys.exit(f"the crawl of {url} fetched nothing (see the log lines above)")
                 rates[workers] = len(records) / seconds
                 ratio = rates[workers] / rates[args.workers[0]]
                 print(f"{latency:>14g}s {f'minillm.crawl, {workers} worker(s)':>24} {len(records):>6} "

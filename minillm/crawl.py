@@ -89,7 +89,7 @@ class CrawlConfig:
 
 
 PRESETS = {
-    # The bundled web has ~1,900 URLs, at most 3 links deep, and asks for a Crawl-delay of 0.05 s: about
+    # The bundled web has ~1,900 URLs, at most 4 links deep, and asks for a Crawl-delay of 0.05 s: about
     # 100 s at full politeness (small, gpt2). tiny runs the clock 5x faster on our own loopback server.
     "tiny": CrawlConfig(max_pages=5000, max_depth=6, time_scale=0.2),
     "small": CrawlConfig(max_pages=5000, max_depth=6),
@@ -595,7 +595,7 @@ class Crawler:
             if record["location"] is None:
                 record["error"] = f"redirect without a usable Location ({got.location!r})"
         elif got.status == 200 and media_type(got.content_type) not in HTML_TYPES:
-            record["error"] = f"not HTML ({media_type(got.content_type) or 'no Content-Type'}), body not downloaded"
+            pass  # a PDF, an image: its Content-Type is all we keep (the body was never downloaded)
         elif got.status == 200 and looks_binary(got.body):
             record["error"] = "binary body served as HTML, dropped"
             record["bytes"] = 0
@@ -614,11 +614,12 @@ class Crawler:
         self.pages += 1
         self.statuses[record["status"] if record["status"] is not None else "failed"] += 1
         self.bytes += record["bytes"]
-        if record["error"] and not record["error"].startswith("not HTML"):
+        if record["error"]:
             log.warning("%s: %s", record["url"], record["error"])
 
     def resume(self) -> None:
         """Replay pages.jsonl: what it holds is done; what its pages link to and nobody fetched is the frontier."""
+        cut_partial_line(self.pages_path)
         records = read_pages(self.pages_path)
         for seed in self.seeds:
             self.admit(seed, 0)
@@ -682,23 +683,29 @@ def check_seeds(seeds) -> list[str]:
 
 
 def read_pages(path) -> list[dict]:
-    """The records of a pages.jsonl; a line cut short by a kill is dropped (and cut off the file)."""
+    """The records of a pages.jsonl (a last line cut short by a kill is not one)."""
     path = Path(path)
     if not path.exists():
         return []
     data = path.read_bytes()
-    good_end = data.rfind(b"\n") + 1
-    if good_end < len(data):
-        log.warning("%s: dropping a half-written last line (%d bytes)", path, len(data) - good_end)
-        with open(path, "r+b") as f:
-            f.truncate(good_end)
     records = []
-    for number, line in enumerate(data[:good_end].splitlines(), 1):
+    for number, line in enumerate(data[: data.rfind(b"\n") + 1].splitlines(), 1):
         try:
             records.append(json.loads(line))
         except ValueError:
             log.warning("%s:%d: not JSON, skipped", path, number)
     return records
+
+
+def cut_partial_line(path: Path) -> None:
+    """Cut a half-written last line (the crawler was killed while writing it) off pages.jsonl."""
+    if not path.exists():
+        return
+    size, good_end = path.stat().st_size, path.read_bytes().rfind(b"\n") + 1
+    if good_end < size:
+        log.warning("%s: dropping a half-written last line (%d bytes)", path, size - good_end)
+        with open(path, "r+b") as f:
+            f.truncate(good_end)
 
 
 def crawl(cfg: CrawlConfig, out, progress: bool = True, connect: dict[str, str] | None = None) -> dict:
