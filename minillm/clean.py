@@ -78,7 +78,7 @@ BOILERPLATE_NAME = re.compile(
 BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "blockquote", "pre", "td", "th",
               "figcaption", "caption", "address", "summary"}
 CONTAINER_TAGS = {"div", "section", "article", "main", "body", "ul", "ol", "dl", "table", "tbody", "thead", "tr",
-                  "figure", "details", "span"}
+                  "figure", "details"}
 PARAGRAPH_TAGS = ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "blockquote", "dd", "td"]
 MAX_LINK_DENSITY = 0.5  # a block whose text is mostly link text is a menu, a tag cloud or a "related" list
 
@@ -151,7 +151,7 @@ def close_implied_ends(soup) -> None:
     """A browser ends an open <p> when a block starts, and an open <li> at the next <li>; Python's html.parser
     nests them instead (`<p>a<p>b` becomes p(a, p(b))). Move everything from the first misplaced child on out."""
     for tag in reversed(soup.find_all(["p", "li"])):
-        misplaced = CONTAINER_TAGS | BLOCK_TAGS - {"span"} if tag.name == "p" else {"li"}
+        misplaced = CONTAINER_TAGS | BLOCK_TAGS if tag.name == "p" else {"li"}
         first = next((c for c in tag.children if getattr(c, "name", None) in misplaced), None)
         if first is not None:
             for node in reversed([first, *first.next_siblings]):
@@ -169,11 +169,9 @@ def extract_text(html: str) -> str:
     for tag in soup.find_all(is_boilerplate):
         tag.decompose()
     container = main_container(soup)
-    if container is None:
-        return ""
-    blocks: list[str] = []
-    if getattr(container, "name", None) and container.name != "[document]" and link_density(container) > 0.9:
+    if link_density(container) > 0.9:
         return ""  # a page that is nothing but links (an index, a sitemap) has no main text
+    blocks: list[str] = []
     collect_blocks(container, blocks)
     return "\n\n".join(blocks)
 
@@ -297,8 +295,10 @@ def default_language_model() -> LanguageModel:
 def language_filter(text: str, language: str = "en", threshold: float = 0.65, model=None) -> tuple[bool, str]:
     """Keep text in `language` with probability >= threshold (FineWeb: fastText English score >= 0.65)."""
     lang, score = identify_language(text, model)
-    if lang != language or score < threshold:
+    if lang != language:
         return False, f"language:{lang}"
+    if score < threshold:
+        return False, "language:unsure"
     return True, ""
 
 
@@ -471,15 +471,15 @@ def c4_filter(text: str) -> tuple[bool, str]:
 
 
 # ----------------------------------------------------------------------------- filter 6: FineWeb's own
-# Penedo et al. 2024, section "Developing additional heuristic filters"; thresholds of datatrove's
-# FineWebQualityFilter defaults, which examples/fineweb.py runs unchanged.
+# Penedo et al. 2024 (the FineWeb blog post and paper, "additional heuristic filters"); the thresholds are the
+# defaults of datatrove's FineWebQualityFilter, which examples/fineweb.py runs unchanged.
 
 LINE_PUNCT_MIN = 0.12  # drop if at most 12 % of lines end in terminal punctuation
 SHORT_LINE_LENGTH = 30  # characters
 SHORT_LINE_MAX = 0.67  # drop if at least 67 % of lines are that short
 DUP_LINE_CHARS_MAX = 0.01  # drop if at least 1 % of the characters sit in repeated lines
 NEWLINE_WORD_MAX = 0.3  # drop if there is more than one line break per ~3 words: a list, not prose
-TERMINAL_PUNCTUATION = (".", "!", "?", '"', "'", "”", "’", "…", ":", ";")
+TERMINAL_PUNCTUATION = (".", "!", "?", '"', "'", "”", "’", "…")  # datatrove's . ! ? " ' and their typographic forms
 
 
 def fineweb_filter(text: str) -> tuple[bool, str]:
@@ -643,7 +643,7 @@ def deduplicate(texts: list[str], n: int = 5, bands: int = 14, rows: int = 8, se
 
 def cluster_pairs(clusters) -> set[tuple]:
     """All unordered pairs within each cluster (members must be sortable: indices or URLs)."""
-    return {(x, y) for c in clusters for i, x in enumerate(sorted(c)) for y in sorted(c)[i + 1:]}
+    return {pair for c in clusters for pair in itertools.combinations(sorted(c), 2)}
 
 
 def pair_scores(predicted: set, true: set) -> tuple[float, float]:
@@ -661,8 +661,8 @@ EMAIL_MASK, PHONE_MASK, IP_MASK = "<email>", "<phone>", "<ip>"
 PII_RE = re.compile(
     r"(?P<email>\b[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)"
     r"|(?P<ip>(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]))"
-    # a phone number: an optional +country code, then 2 to 5 digit groups joined by spaces, dots, dashes or
-    # brackets; the digit count (7 to 15, E.164's maximum) is checked in mask_pii
+    # a phone number: an optional +country code and (area code), then 2 to 5 digit groups joined by spaces,
+    # dots or dashes; looks_like_phone then checks the digit count and tells phones from dates and big numbers
     r"|(?P<phone>(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,5}){1,4}(?![\w-]))"
 )
 
