@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minillm import clean
 from minillm.artifacts import ROOT
@@ -221,6 +223,17 @@ def test_pii_masking_leaves_numbers_dates_and_versions_alone():
     text = ("The Moon is 384 400 km away and the Sun 149 600 000 km. From 2016-2023, on 2023-05-01, "
             "version 1.2.3 of the app sold 1,234,567 copies; 7 + 8 = 15.")
     assert clean.mask_pii(text) == (text, {"email": 0, "phone": 0, "ip": 0})
+
+
+MESSY = st.text(st.sampled_from(list("0123456789 .-+()@abcxyz<>/pdivlh1=\"'\n#…&;")), max_size=120)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MESSY)
+def test_masking_is_idempotent_and_extraction_never_crashes(text):
+    masked, _ = clean.mask_pii(text)
+    assert clean.mask_pii(masked) == (masked, {"email": 0, "phone": 0, "ip": 0})
+    assert isinstance(clean.extract_text(text), str)
 
 
 # ----------------------------------------------------------------------------- reading input
