@@ -95,6 +95,8 @@ def release_notebook(nb, name: str = "notebook"):
     import copy
 
     ex = strip_widget_state(copy.deepcopy(nb))
+    # What a kernel adds when it runs the solutions (its version, say) must not make exercises/ stale.
+    ex.metadata["language_info"] = {"name": "python"}
     for index, cell in enumerate(ex.cells):
         where = f"{name} cell {index + 1}"
         cell.source = exercise_source(cell.source, cell.cell_type, where)
