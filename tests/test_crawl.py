@@ -32,9 +32,9 @@ FAST = {"time_scale": 0.0, "timeout": 2.0, "backoff": 0.01}  # politeness off: t
 # ----------------------------------------------------------------------------- a small site with one of each problem
 
 
-def page(title: str, hrefs=(), charset: str = "utf-8") -> str:
+def page(title: str, hrefs=()) -> str:
     links = " ".join(f'<a href="{h}">{h}</a>' for h in hrefs)
-    return f"<!doctype html><html><head><meta charset='{charset}'><title>{title}</title></head>" \
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>" \
            f"<body><h1>{title}</h1><p>{links}</p></body></html>"
 
 
