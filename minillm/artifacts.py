@@ -7,7 +7,8 @@ stage's output asks for it by name:
     folder = artifacts.get("tokenizer", preset="tiny")   # builds crawl -> clean -> tokenizer if needed
 
 `get` builds the folder first when it is missing or stale. A folder is stale when its recipe changed:
-the stage's config, the source code of the stage's module, or an upstream artifact it was built from.
+the stage's config, the source code of the stage's module (and of any module it names in `code`), or
+an upstream artifact it was built from.
 The recipe and what the stage reported (metrics, figures, a summary) are kept in `<stage>/stamp.json`.
 
 A stage module provides `PRESETS` (preset name -> config dataclass) and
@@ -48,12 +49,14 @@ class Stage:
     module: str  # the module with PRESETS and build_stage
     needs: tuple[str, ...]  # upstream stages, in pipeline order
     title: str  # heading in report.md
+    code: tuple[str, ...] = ()  # other modules whose source shapes the output (besides `module`)
 
 
 # The pipeline, in order. A stage appears here when its lesson has landed, never before.
 STAGES: list[Stage] = [
-    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)"),
-    Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)"),
+    # world.py writes the bundled web the crawler reads and the texts language ID is trained on
+    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", code=("minillm.world",)),
+    Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)", code=("minillm.world",)),
     Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)"),
 ]
 
@@ -136,7 +139,7 @@ def recipe(stage: Stage, cfg, inputs: dict[str, Path]) -> dict:
     return {
         "stage": stage.name,
         "config": dataclasses.asdict(cfg),
-        "code": source_digest(stage.module),
+        "code": {name: source_digest(name) for name in (stage.module, *stage.code)},
         "inputs": {name: stamp(path)["fingerprint"] for name, path in inputs.items()},
     }
 
