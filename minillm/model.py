@@ -184,7 +184,7 @@ class GPT(nn.Module):
     def embed(self, idx: torch.Tensor, attention_mask: torch.Tensor | None, kv_cache: KVCache | None):
         """Token plus position embeddings (B, T, C), and the attention mask the blocks need (None: plain causal).
 
-        Rows of a left-padded batch count positions from their first real token, so padding changes nothing.
+        Rows of a padded batch count positions from their first real token, so padding changes nothing.
         """
         T = idx.size(1)
         is_real = attention_mask.bool() if attention_mask is not None else None  # (B, T)
@@ -211,8 +211,9 @@ class GPT(nn.Module):
                       kv_cache: KVCache | None = None) -> torch.Tensor:
         """Final hidden states (B, T, C), after the last LayerNorm: what the LM, reward and value heads read.
 
-        idx (B, T) token ids. attention_mask (B, T), 1/True for real tokens, for LEFT-padded batches.
-        With `kv_cache`, idx holds only the new tokens; the cache then advances past them.
+        idx (B, T) token ids. attention_mask (B, T), 1/True for real tokens, for padded batches: left-padded
+        (the last column is then every row's last token) or right-padded. With `kv_cache`, idx holds only
+        the new tokens, the prompt batch left-padded; the cache then advances past them.
         """
         x, mask = self.embed(idx, attention_mask, kv_cache)
         for block in self.h:

@@ -193,7 +193,7 @@ def left_pad(rows, pad_id=0):
 
 
 def test_left_padded_batch_gives_each_row_its_own_logits(model):
-    rows = [tokens(7)[None][0], tokens(3)[None][0], tokens(5)[None][0]]
+    rows = [tokens(7), tokens(3), tokens(5)]
     idx, mask = left_pad(rows)
     logits, _ = model(idx, attention_mask=mask)
     for i, row in enumerate(rows):
@@ -201,6 +201,15 @@ def test_left_padded_batch_gives_each_row_its_own_logits(model):
         assert torch.allclose(logits[i, -len(row):], alone, atol=1e-5), f"row {i}"
     hidden = model.hidden_states(idx, attention_mask=mask)
     assert torch.isfinite(hidden).all()  # padding positions stay finite too
+
+
+def test_right_padded_batch_works_too(model):
+    rows = [tokens(6), tokens(2)]
+    idx, mask = left_pad(rows)
+    right_idx, right_mask = idx.clone(), mask.clone()
+    right_idx[1], right_mask[1] = idx[1].roll(-4), mask[1].roll(-4)
+    logits, _ = model(right_idx, attention_mask=right_mask)
+    assert torch.allclose(logits[1, :2], model(rows[1][None])[0][0], atol=1e-5)
 
 
 @pytest.mark.parametrize("fast", [True, False])
