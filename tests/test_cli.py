@@ -31,6 +31,7 @@ def test_version_and_help():
         (["course", "release", "--source", "no/such/folder"], "no notebooks in"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["crawl", "--max-pages", "-1"], "--max-pages must be positive"),
+        (["crawl", "--seed", "not a url"], "'not a url' is not an http(s) URL"),
         (["tokenize", "--vocab-size", "100"], "--vocab-size must be at least 257"),
         (["tokenize", "--preset", "huge"], "invalid choice: 'huge'"),
         (["world", "--out", "pyproject.toml"], "pyproject.toml"),
