@@ -58,6 +58,9 @@ STAGES: list[Stage] = [
     Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", code=("minillm.world",)),
     Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)", code=("minillm.world",)),
     Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)"),
+    # the model's code and the fact probe's prompts shape the trained weights and the report
+    Stage("pretrain", "minillm.train", ("tokenizer",), "Pretrain the GPT (lessons 04-07)",
+          code=("minillm.model", "minillm.nn", "minillm.world")),
 ]
 
 
