@@ -126,6 +126,7 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
             raise RuntimeError("interrupted")
     assert json.loads(target.read_text()) == {"v": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"], "no temporary file is left behind"
+    assert target.stat().st_mode & 0o044 == 0o044, "readable by others, like a file written with open()"
 
 
 def test_unwritable_folder_is_a_user_error(tmp_path):
