@@ -96,7 +96,7 @@ def exercise(name: str):
         raise CheckFailed(
             f"⏳ {name}: {NOT_IMPLEMENTED} — replace `raise NotImplementedError()` in the cell above"
         ) from None
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - any bug in the learner's code becomes feedback
         where = _where_in_notebook(e.__traceback__)
         raise CheckFailed(f"❌ {name}: your code raised {type(e).__name__}: {e}{where}") from None
     print(f"✅ {name}: all checks passed")

@@ -39,7 +39,7 @@ def read_notebook(path):
         raise UserError(f"no such notebook: {path}")
     try:
         return nbformat.read(path, as_version=4)
-    except Exception as e:  # nbformat raises several unrelated types for a broken file
+    except Exception as e:  # noqa: BLE001 - nbformat raises several unrelated types for a broken file
         raise UserError(f"{path} is not a readable notebook ({type(e).__name__})") from None
 
 

@@ -31,7 +31,12 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 from minillm.check import NOT_IMPLEMENTED
 from minillm.course import (
-    BEGIN_HIDDEN, END_HIDDEN, SOLUTIONS_DIR, nbgrader_meta, read_notebook, replace_regions,
+    BEGIN_HIDDEN,
+    END_HIDDEN,
+    SOLUTIONS_DIR,
+    nbgrader_meta,
+    read_notebook,
+    replace_regions,
 )
 from minillm.errors import UserError
 

@@ -120,10 +120,9 @@ def test_unknown_preset_and_stage_are_user_errors(stages):
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     target = tmp_path / "a.json"
     artifacts.atomic_write_text(target, json.dumps({"v": 1}))
-    with pytest.raises(RuntimeError):
-        with artifacts.atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), artifacts.atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("interrupted")
     assert json.loads(target.read_text()) == {"v": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"], "no temporary file is left behind"
     assert target.stat().st_mode & 0o044 == 0o044, "readable by others, like a file written with open()"

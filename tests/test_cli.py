@@ -9,7 +9,7 @@ from minillm import __version__
 
 
 def minillm(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "minillm", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run([sys.executable, "-m", "minillm", *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False)
 
 
 def test_version_and_help():

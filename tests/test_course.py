@@ -88,30 +88,26 @@ def test_passing_checks_print_a_tick(capsys):
 
 
 def test_failed_check_says_expected_got_and_hint():
-    with pytest.raises(CheckFailed) as info:
-        with exercise("softmax"):
-            expect_close(np.array([0.2, 0.8]), [0.5, 0.5], hint="divide by the sum")
+    with pytest.raises(CheckFailed) as info, exercise("softmax"):
+        expect_close(np.array([0.2, 0.8]), [0.5, 0.5], hint="divide by the sum")
     message = str(info.value)
     assert message.startswith("❌ softmax: expected [0.5 0.5]")
     assert "got      [0.2 0.8]" in message and "hint: divide by the sum" in message
 
 
 def test_shape_mismatch_is_reported_as_such():
-    with pytest.raises(CheckFailed, match=r"expected shape \(3,\), got shape \(2,\)"):
-        with exercise("x"):
-            expect_close([1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(CheckFailed, match=r"expected shape \(3,\), got shape \(2,\)"), exercise("x"):
+        expect_close([1.0, 2.0], [1.0, 2.0, 3.0])
 
 
 def test_not_implemented_and_other_errors_become_one_line():
     def todo():
         raise NotImplementedError()
 
-    with pytest.raises(CheckFailed, match="⏳ f: not implemented yet"):
-        with exercise("f"):
-            todo()
-    with pytest.raises(CheckFailed, match="❌ g: your code raised ZeroDivisionError"):
-        with exercise("g"):
-            expect_equal(1 / 0, 1)
+    with pytest.raises(CheckFailed, match="⏳ f: not implemented yet"), exercise("f"):
+        todo()
+    with pytest.raises(CheckFailed, match="❌ g: your code raised ZeroDivisionError"), exercise("g"):
+        expect_equal(1 / 0, 1)
 
 
 def test_expect_equal_on_arrays_and_lists():

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+
 import tomllib
 
 from minillm.artifacts import ROOT
@@ -52,5 +53,5 @@ def test_ci_and_makefile_run_the_same_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / ".github" / "workflows" / "ci.yml").read_text()
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^test: \$\(INSTALLED\)\n\t\$\(BIN\)/python -m pytest$", makefile, re.M)
+    assert re.search(r"^test: \$\(INSTALLED\)\n\t\$\(BIN\)/python -m pytest$", makefile, re.MULTILINE)
     assert "TORCH ?= torch==2.13.0" in makefile
