@@ -560,134 +560,185 @@ def train(cfg: TrainConfig, data: Path, out: Path, resume: bool = False, progres
 
     Works alone or under torchrun. `resume` continues from out/checkpoint exactly where it stopped.
     `callback(record)` sees every metrics record as it is written (rank 0), e.g. for a live plot.
-    Returns the run's figures (rank 0's; the same numbers on every rank).
+    Returns the run's figures (the same on every rank; only rank 0 adds the fact probe's accuracy).
     """
     check_config(cfg)
-    data, out = Path(data), Path(out)
     ddp, device = init_distributed(cfg.device)
     try:
-        return _train(cfg, data, out, resume, progress, callback, ddp, device)
+        run = start_run(cfg, Path(data), Path(out), resume, callback, ddp, device)
+        return run_loop(run, progress)
     finally:
         if ddp.enabled:
             dist.destroy_process_group()
 
 
-def _train(cfg, data, out, resume, progress, callback, ddp: Dist, device) -> dict:
-    meta = read_meta(data)
-    mconfig = model_config(cfg, int(meta["vocab_size"]))
+@dataclass
+class Run:
+    """Everything one training run holds while the loop runs (made by `start_run`)."""
+    cfg: TrainConfig
+    data: Path
+    out: Path
+    ddp: Dist
+    device: torch.device
+    autocast: contextlib.AbstractContextManager  # bf16 on CUDA, a no-op elsewhere
+    model: GPT  # the weights
+    core: torch.nn.Module  # the model, compiled if asked: evaluation calls it
+    net: torch.nn.Module  # core, wrapped in DistributedDataParallel under torchrun: training calls it
+    optimizer: torch.optim.AdamW
+    train_files: list[np.ndarray]
+    val_files: list[np.ndarray]
+    accum: int  # micro-batches per step on each process
+    info: dict  # what config.json records
+    log: MetricsLog
+    step: int = 0
+    train_loss: float = float("nan")
+    val_loss: float | None = None
+
+    @property
+    def block_size(self) -> int:
+        return self.model.config.block_size
+
+
+def start_run(cfg, data: Path, out: Path, resume: bool, callback, ddp: Dist, device: torch.device) -> Run:
+    """Read the data, build model and optimizer (from the checkpoint when resuming), open the metrics log."""
+    mconfig = model_config(cfg, int(read_meta(data)["vocab_size"]))
     train_files = load_split(data, "train", mconfig.block_size)
     val_files = load_split(data, "val", mconfig.block_size)
     accum = accumulation_steps(cfg, ddp.world_size)
-    autocast = setup_device(device)
     if ddp.is_main:
         artifacts.make_dir(out)
-
     torch.manual_seed(cfg.seed)  # every rank builds the same initial weights
     model = GPT(mconfig).to(device)
     optimizer = make_optimizer(model, cfg, device)
     torch.manual_seed(cfg.seed + 1 + ddp.rank)  # but draws its own dropout masks
     info = {"model": mconfig.to_dict(), "train": dataclasses.asdict(cfg), "tokenizer_id": tokenizer_id(data),
             "data": str(data), "world_size": ddp.world_size}
-    step, saved = 0, {}
+    saved = {"step": 0, "train_loss": float("nan"), "val_loss": None}
     if resume and find_checkpoint(out / "checkpoint") is not None:
         saved = load_checkpoint(out / "checkpoint", model, optimizer, device, ddp)
         if saved["tokenizer_id"] != info["tokenizer_id"]:
             raise UserError(f"the checkpoint in {out / 'checkpoint'} was trained on tokens of another tokenizer "
                             f"({saved['tokenizer_id']}, now {info['tokenizer_id']})")
-        step = saved["step"]
-    log = MetricsLog(out / "metrics.jsonl", ddp.is_main, step, callback)
-
     core = torch.compile(model) if cfg.compile else model
     net = torch.nn.parallel.DistributedDataParallel(
         core, device_ids=[device.index] if device.type == "cuda" else None) if ddp.enabled else core
-    T = mconfig.block_size
-    tokens_per_step = cfg.global_batch_size * T
-    peak = peak_flops(device)
-    devices_per_peak = ddp.world_size if device.type == "cuda" else 1  # a CPU's peak covers all its processes
+    log = MetricsLog(out / "metrics.jsonl", ddp.is_main, saved["step"], callback)
+    return Run(cfg, data, out, ddp, device, setup_device(device), model, core, net, optimizer, train_files, val_files,
+               accum, info, log, saved["step"], saved["train_loss"], saved["val_loss"])
 
-    def eval_now() -> float:
-        val = evaluate(core, val_files, T, cfg.batch_size, cfg.eval_batches, device, autocast, ddp)
-        log.write({"step": step, "val_loss": round(val, 5), "val_perplexity": round(math.exp(min(val, 50)), 3)})
-        return val
 
-    def checkpoint(val_loss: float | None) -> None:
-        states = all_rng_states(device, ddp)
-        if ddp.is_main:
-            save_checkpoint(out / "checkpoint", model, optimizer, step, {**info, "val_loss": val_loss}, states)
+def train_step(run: Run, stop_requested: bool) -> tuple[float, float, bool]:
+    """One optimizer step over the step's global batch. Returns the learning rate, the gradient norm before
+    clipping, and whether any process was asked to stop; sets run.train_loss (the mean over processes)."""
+    cfg, ddp = run.cfg, run.ddp
+    lr = learning_rate(run.step, cfg.learning_rate, cfg.warmup_steps, cfg.max_steps, cfg.min_lr_ratio)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    # the step's global batch is fixed by (seed, step); this process reads its share of it
+    starts = sample_starts(run.train_files, cfg.global_batch_size, run.block_size, batch_rng(cfg.seed, run.step))
+    loss_sum = torch.zeros((), device=run.device)
+    for micro in range(run.accum):
+        first = (ddp.rank * run.accum + micro) * cfg.batch_size
+        x, y = read_windows(run.train_files, starts[first:first + cfg.batch_size], run.block_size)
+        x, y = x.to(run.device, non_blocking=True), y.to(run.device, non_blocking=True)
+        # DDP all-reduces the gradients during the backward of the last micro-batch only
+        sync = run.net.no_sync() if ddp.enabled and micro < run.accum - 1 else contextlib.nullcontext()
+        with sync:
+            with run.autocast:
+                _, loss = run.net(x, y)
+            (loss / run.accum).backward()  # gradients add up: the sum of loss / accum is the mean
+        loss_sum += loss.detach()
+    grad_norm = clip_grad_norm(run.model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf).item()
+    # one small all-reduce per step: the loss summed over processes, and how many were asked to stop
+    status = torch.stack([loss_sum / run.accum, torch.tensor(float(stop_requested), device=run.device)])
+    if ddp.enabled:
+        dist.all_reduce(status)
+    run.train_loss = status[0].item() / ddp.world_size
+    if not (math.isfinite(run.train_loss) and math.isfinite(grad_norm)):
+        raise TrainingDiverged(diverged_message(run.train_loss, grad_norm, run.step, lr, run.out))
+    run.optimizer.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    run.step += 1
+    return lr, grad_norm, status[1].item() > 0
 
-    val_loss = eval_now() if step == 0 else saved["val_loss"]
-    step_seconds, window_tokens, window_start = [], 0, time.perf_counter()
-    train_loss, stopped = float("nan"), None
-    bar = tqdm(total=cfg.max_steps, initial=step, desc="pretraining", unit="step", disable=not (progress and ddp.is_main))
+
+def evaluate_run(run: Run) -> None:
+    run.val_loss = evaluate(run.core, run.val_files, run.block_size, run.cfg.batch_size, run.cfg.eval_batches,
+                            run.device, run.autocast, run.ddp)
+    run.log.write({"step": run.step, "val_loss": round(run.val_loss, 5),
+                   "val_perplexity": round(math.exp(min(run.val_loss, 50)), 3)})
+
+
+def checkpoint_run(run: Run) -> None:
+    states = all_rng_states(run.device, run.ddp)  # a collective: every process takes part
+    if run.ddp.is_main:
+        info = {**run.info, "train_loss": run.train_loss, "val_loss": run.val_loss}
+        save_checkpoint(run.out / "checkpoint", run.model, run.optimizer, run.step, info, states)
+
+
+def mfu(run: Run, tokens_per_sec: float) -> float | None:
+    """MFU per device: a GPU's peak is its own, a CPU's covers all the processes sharing it."""
+    peak = peak_flops(run.device)
+    if peak is None:
+        return None
+    devices = run.ddp.world_size if run.device.type == "cuda" else 1
+    return round(run.model.estimate_mfu(tokens_per_sec / devices, peak, run.block_size), 5)
+
+
+def run_loop(run: Run, progress: bool) -> dict:
+    """Step until max_steps (or stop_at, or SIGTERM), logging, evaluating and checkpointing on the way."""
+    cfg = run.cfg
+    tokens_per_step = cfg.global_batch_size * run.block_size
+    if run.step == 0:
+        evaluate_run(run)
+    step_seconds, window = [], [0, time.perf_counter()]  # tokens and start of the current log window
+    stopped = None
+    bar = tqdm(total=cfg.max_steps, initial=run.step, desc="pretraining", unit="step",
+               disable=not (progress and run.ddp.is_main))
     with StopSignal() as stop, bar:
-        while step < cfg.max_steps:
+        while run.step < cfg.max_steps:
             started = time.perf_counter()
-            lr = learning_rate(step, cfg.learning_rate, cfg.warmup_steps, cfg.max_steps, cfg.min_lr_ratio)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            loss_sum = torch.zeros((), device=device)
-            # the step's global batch is fixed by (seed, step); this process reads its share of it
-            starts = sample_starts(train_files, cfg.global_batch_size, T, batch_rng(cfg.seed, step))
-            for micro in range(accum):
-                first = (ddp.rank * accum + micro) * cfg.batch_size
-                x, y = read_windows(train_files, starts[first:first + cfg.batch_size], T)
-                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                # gradients are all-reduced once per step, on the last micro-batch, not on every one
-                sync = net.no_sync() if ddp.enabled and micro < accum - 1 else contextlib.nullcontext()
-                with sync:
-                    with autocast:
-                        _, loss = net(x, y)
-                    (loss / accum).backward()
-                loss_sum += loss.detach()
-            grad_norm = clip_grad_norm(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
-            # one small all-reduce per step: the mean loss over ranks, and whether any rank got SIGTERM
-            status = torch.stack([loss_sum / accum, torch.tensor(float(stop.requested), device=device)])
-            if ddp.enabled:
-                dist.all_reduce(status)
-            train_loss, stop_votes = status[0].item() / ddp.world_size, status[1].item()
-            if not (math.isfinite(train_loss) and math.isfinite(grad_norm.item())):
-                raise TrainingDiverged(diverged_message(train_loss, grad_norm.item(), step, lr, out))
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            bar.update(1)
-
+            lr, grad_norm, stop_votes = train_step(run, stop.requested)
             step_seconds.append(time.perf_counter() - started)
-            window_tokens += tokens_per_step
-            if step % cfg.log_interval == 0 or step == cfg.max_steps:
-                tokens_per_sec = window_tokens / (time.perf_counter() - window_start)
-                record = {"step": step, "loss": round(train_loss, 5), "lr": lr, "grad_norm": round(grad_norm.item(), 4),
-                          "tokens_per_sec": round(tokens_per_sec, 1)}
-                if peak:
-                    record["mfu"] = round(model.estimate_mfu(tokens_per_sec / devices_per_peak, peak, T), 5)
-                log.write(record)
-                bar.set_postfix(loss=f"{train_loss:.3f}", tok_s=f"{tokens_per_sec:,.0f}")
-            if step % cfg.eval_interval == 0 or step == cfg.max_steps:
-                val_loss = eval_now()
-            if stop_votes > 0 or step == cfg.stop_at:
-                stopped = "SIGTERM" if stop_votes > 0 else f"stop_at={cfg.stop_at}"
+            bar.update(1)
+            window[0] += tokens_per_step
+            last = run.step == cfg.max_steps
+            if run.step % cfg.log_interval == 0 or last:
+                tokens_per_sec = window[0] / (time.perf_counter() - window[1])
+                record = {"step": run.step, "loss": round(run.train_loss, 5), "lr": lr, "grad_norm": round(grad_norm, 4),
+                          "tokens_per_sec": round(tokens_per_sec, 1), "mfu": mfu(run, tokens_per_sec)}
+                run.log.write({k: v for k, v in record.items() if v is not None})
+                bar.set_postfix(loss=f"{run.train_loss:.3f}", tok_s=f"{tokens_per_sec:,.0f}")
+            if run.step % cfg.eval_interval == 0 or last:
+                evaluate_run(run)
+            if stop_votes or run.step == cfg.stop_at:
+                stopped = "SIGTERM" if stop_votes else f"stop_at={cfg.stop_at}"
                 break
-            if step % cfg.checkpoint_interval == 0 and step < cfg.max_steps:
-                checkpoint(val_loss)
-            if step % cfg.log_interval == 0:
-                window_tokens, window_start = 0, time.perf_counter()
-    checkpoint(val_loss)
-    if ddp.is_main:
-        plot_losses(log.records, out / "loss.png")
-
-    timed = step_seconds[1:] or step_seconds  # the first step pays for warm-up (and compilation)
-    tokens_per_sec = len(timed) * tokens_per_step / sum(timed) if timed else 0.0
-    summary = {"step": step, "stopped": stopped, "tokens": step * tokens_per_step, "train_loss": round(train_loss, 4),
-               "val_loss": round(val_loss, 4) if val_loss is not None else None,
-               "perplexity": round(math.exp(val_loss), 3) if val_loss is not None else None,
-               "tokens_per_sec": round(tokens_per_sec, 1), "params": mconfig.num_params(),
-               "world_size": ddp.world_size, "device": str(device.type),
-               "replicas_identical": replicas_identical(model, ddp)}
-    if peak:
-        summary["mfu"] = round(model.estimate_mfu(tokens_per_sec / devices_per_peak, peak, T), 5)
-    if stopped is None and ddp.is_main:
-        summary.update(finish(model, cfg, data, out, device, {**info, "step": step, "val_loss": val_loss}, log))
+            if run.step % cfg.checkpoint_interval == 0 and not last:
+                checkpoint_run(run)
+            if run.step % cfg.log_interval == 0:  # evaluation and checkpoints stay out of tokens/s
+                window = [0, time.perf_counter()]
+    checkpoint_run(run)
+    if run.ddp.is_main:
+        plot_losses(run.log.records, run.out / "loss.png")
+    summary = summarize(run, step_seconds, stopped)
+    if stopped is None and run.ddp.is_main:
+        summary.update(finish(run))
     return summary
+
+
+def summarize(run: Run, step_seconds: list[float], stopped: str | None) -> dict:
+    timed = step_seconds[1:] or step_seconds  # the first step pays for warm-up (and compilation)
+    tokens_per_step = run.cfg.global_batch_size * run.block_size
+    tokens_per_sec = len(timed) * tokens_per_step / sum(timed) if timed else 0.0
+    summary = {"step": run.step, "stopped": stopped, "tokens": run.step * tokens_per_step,
+               "train_loss": round(run.train_loss, 4),
+               "val_loss": None if run.val_loss is None else round(run.val_loss, 4),
+               "perplexity": None if run.val_loss is None else round(math.exp(min(run.val_loss, 50)), 3),
+               "tokens_per_sec": round(tokens_per_sec, 1), "mfu": mfu(run, tokens_per_sec),
+               "params": run.model.config.num_params(), "world_size": run.ddp.world_size,
+               "device": run.device.type, "replicas_identical": replicas_identical(run.model, run.ddp)}
+    return {k: v for k, v in summary.items() if v is not None or k == "stopped"}
 
 
 def diverged_message(loss: float, grad_norm: float, step: int, lr: float, out: Path) -> str:
@@ -710,20 +761,22 @@ def replicas_identical(model: GPT, ddp: Dist) -> bool:
     return len(set(digests)) == 1
 
 
-def finish(model: GPT, cfg: TrainConfig, data: Path, out: Path, device, info: dict, log: MetricsLog) -> dict:
+def finish(run: Run) -> dict:
     """The finished run's files: final weights and config, the tokenizer, the fact probe's answers."""
-    model.save_safetensors(out / "model.safetensors")
+    out, data = run.out, run.data
+    run.model.save_safetensors(out / "model.safetensors")
+    info = {**run.info, "step": run.step, "train_loss": run.train_loss, "val_loss": run.val_loss}
     artifacts.atomic_write_text(out / "config.json", json.dumps(info, indent=1) + "\n")
-    extra = {}
-    if (data / "tokenizer.json").exists():
-        shutil.copyfile(data / "tokenizer.json", out / "tokenizer.json")
-        if cfg.probe:
-            from minillm.tokenizer import Tokenizer
+    if not (data / "tokenizer.json").exists():
+        return {}
+    shutil.copyfile(data / "tokenizer.json", out / "tokenizer.json")
+    if not run.cfg.probe:
+        return {}
+    from minillm.tokenizer import Tokenizer
 
-            probe = fact_probe(model, Tokenizer.load(data / "tokenizer.json"), world_prompts(), device)
-            artifacts.atomic_write_text(out / "facts.jsonl", "".join(json.dumps(r) + "\n" for r in probe["rows"]))
-            extra["fact_accuracy"] = round(probe["accuracy"], 4)
-    return extra
+    probe = fact_probe(run.model, Tokenizer.load(data / "tokenizer.json"), world_prompts(), run.device)
+    artifacts.atomic_write_text(out / "facts.jsonl", "".join(json.dumps(r) + "\n" for r in probe["rows"]))
+    return {"fact_accuracy": round(probe["accuracy"], 4)}
 
 
 # ----------------------------------------------------------------------------- the pipeline stage
