@@ -52,15 +52,19 @@ class Stage:
     code: tuple[str, ...] = ()  # other modules whose source shapes the output (besides `module`)
 
 
+# The generator of the bundled world, split by step (see minillm/world.py).
+WORLD_CODE = ("minillm.world", "minillm.world_text", "minillm.world_stories", "minillm.world_site",
+              "minillm.world_html", "minillm.world_posttrain")
+
 # The pipeline, in order. A stage appears here when its lesson has landed, never before.
 STAGES: list[Stage] = [
     # world.py writes the bundled web the crawler reads and the texts language ID is trained on
-    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", code=("minillm.world",)),
-    Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)", code=("minillm.world",)),
+    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", code=WORLD_CODE),
+    Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)", code=WORLD_CODE),
     Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)"),
     # the model's code and the fact probe's prompts shape the trained weights and the report
     Stage("pretrain", "minillm.train", ("tokenizer",), "Pretrain the GPT (lessons 04-07)",
-          code=("minillm.model", "minillm.nn", "minillm.world")),
+          code=("minillm.model", "minillm.nn", *WORLD_CODE)),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The knowledge base the bundled world is written from (data only; the writing is in minillm/world.py).
+"""The knowledge base the bundled world is written from (data only; the writing is in minillm/world_*.py, see world.py).
 
 Real, common-knowledge facts: countries with their capitals, continents, languages, currencies and one
 famous sight; animals with their class, habitat, diet, food, size and young; the eight planets; simple
