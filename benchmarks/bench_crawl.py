@@ -28,9 +28,9 @@ from minillm.crawl import BUNDLED_HOME, PRESETS, Crawler, read_pages
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
-    command = ("import argparse; from minillm import crawl; p = argparse.ArgumentParser(); "
-               "crawl.add_serve_arguments(p); "
-               f"crawl.run_serve_from_args(p.parse_args(['--port', '0', '--latency', '{latency}']))")
+    command = ("import argparse; from minillm import webserver; p = argparse.ArgumentParser(); "
+               "webserver.add_serve_arguments(p); "
+               f"webserver.run_serve_from_args(p.parse_args(['--port', '0', '--latency', '{latency}']))")
     server = subprocess.Popen([sys.executable, "-c", command], stdout=subprocess.PIPE, text=True)
     url = server.stdout.readline().split(" at ")[1].split()[0]
     return server, url

@@ -58,8 +58,9 @@ WORLD_CODE = ("minillm.world", "minillm.world_text", "minillm.world_stories", "m
 
 # The pipeline, in order. A stage appears here when its lesson has landed, never before.
 STAGES: list[Stage] = [
-    # world.py writes the bundled web the crawler reads and the texts language ID is trained on
-    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", code=WORLD_CODE),
+    # world.py writes the bundled web the crawler reads and the texts language ID is trained on;
+    # webserver.py serves it to the crawler
+    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", code=("minillm.webserver", *WORLD_CODE)),
     Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)", code=WORLD_CODE),
     Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)"),
     # the model's code and the fact probe's prompts shape the trained weights and the report

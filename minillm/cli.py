@@ -86,8 +86,8 @@ def cmd_grade(args) -> int:
 # command -> (module, its flags, its handler, help), in pipeline order
 MODULE_COMMANDS = {
     "world": ("minillm.world", "add_arguments", "run_from_args", "regenerate the bundled world in data/"),
-    "serve-web": ("minillm.crawl", "add_serve_arguments", "run_serve_from_args",
-                  "serve the bundled mini web on 127.0.0.1 (lesson 01)"),
+    "serve-web": ("minillm.webserver", "add_serve_arguments", "run_serve_from_args",
+                      "serve the bundled mini web on 127.0.0.1 (lesson 01)"),
     "crawl": ("minillm.crawl", "add_arguments", "run_from_args", "crawl the mini web or a real site (lesson 01)"),
     "clean": ("minillm.clean", "add_arguments", "run_from_args", "extract, filter, dedup, mask PII (lesson 02)"),
     "tokenize": ("minillm.tokenizer", "add_arguments", "run_from_args",

@@ -1,4 +1,4 @@
-"""Tests for minillm/crawl.py: URLs, robots.txt, decoding, the local server, and whole crawls.
+"""Tests for minillm/crawl.py: URLs, robots.txt, decoding, the local server (webserver.py), and whole crawls.
 
 Whole crawls run against the local server (127.0.0.1, free port): a small site built in tmp_path with
 one of each problem, and the bundled mini web in data/web with its manifest as ground truth.
@@ -25,6 +25,7 @@ import requests
 from minillm import crawl as C
 from minillm.artifacts import DATA_DIR, ROOT
 from minillm.errors import UserError
+from minillm.webserver import FAULT_KINDS, Faults, serve_web
 
 FAST = {"time_scale": 0.0, "timeout": 2.0, "backoff": 0.01}  # politeness off: the server is ours
 
@@ -231,7 +232,7 @@ def test_host_clock_spaces_requests_to_one_host_across_threads():
 
 
 def test_server_serves_pages_redirects_404s_and_hides_the_manifest(site):
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         get = lambda path: requests.get(server.url + path, allow_redirects=False, timeout=5)
         assert get("").status_code == 200 and "<h1>Home</h1>" in get("").text
         assert get("a.html").headers["Content-Type"] == "text/html; charset=utf-8"
@@ -244,20 +245,20 @@ def test_server_serves_pages_redirects_404s_and_hides_the_manifest(site):
 
 
 def test_faults_are_deterministic_and_pass():
-    faults = C.Faults(fraction=0.5, seed=3)
+    faults = Faults(fraction=0.5, seed=3)
     picks = {f"/p{i}.html": faults.pick(f"/p{i}.html", 0) for i in range(400)}
-    assert picks == {path: C.Faults(fraction=0.5, seed=3).pick(path, 0) for path in picks}
+    assert picks == {path: Faults(fraction=0.5, seed=3).pick(path, 0) for path in picks}
     assert 150 < sum(p is not None for p in picks.values()) < 250
-    assert set(picks.values()) == {None, *C.FAULT_KINDS}
+    assert set(picks.values()) == {None, *FAULT_KINDS}
     # transient faults are gone by the third request; oversized stays
     assert {faults.pick(p, 2) for p in picks} == {None, "oversized"}
 
 
 def test_server_injects_each_fault(site):
-    kinds = {kind: C.Faults(fraction=1.0, kinds=(kind,), max_failures=1, retry_after=3, slow_seconds=0.3,
-                            oversized_bytes=3_000_000) for kind in C.FAULT_KINDS}
+    kinds = {kind: Faults(fraction=1.0, kinds=(kind,), max_failures=1, retry_after=3, slow_seconds=0.3,
+                            oversized_bytes=3_000_000) for kind in FAULT_KINDS}
     for kind, faults in kinds.items():
-        with C.serve_web(site, faults=faults) as server:
+        with serve_web(site, faults=faults) as server:
             url = server.url + "a.html"
             if kind == "drop":
                 with pytest.raises(requests.ConnectionError):
@@ -280,7 +281,7 @@ def test_server_injects_each_fault(site):
 
 
 def test_crawl_small_site_meets_each_problem_once(site, tmp_path, caplog):
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         stats, records = crawl_site(server, tmp_path / "out")
         requested = dict(server.requests)
     by_path = {C.path_of(r["url"]): r for r in records}
@@ -303,7 +304,7 @@ def test_crawl_small_site_meets_each_problem_once(site, tmp_path, caplog):
 
 
 def test_max_pages_and_max_depth(site, tmp_path):
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         _, few = crawl_site(server, tmp_path / "few", max_pages=4)
         _, shallow = crawl_site(server, tmp_path / "shallow", max_depth=1)
     assert paths(few) == ["/", "/a.html", "/b.html", "/old.html"]  # breadth first, in link order
@@ -312,7 +313,7 @@ def test_max_pages_and_max_depth(site, tmp_path):
 
 def test_long_urls_are_refused(site, tmp_path):
     (site / "index.html").write_text(page("Home", ["a.html", "/" + "x" * 300 + ".html"]))
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         stats, records = crawl_site(server, tmp_path / "out")
     assert stats["refused"]["too_long"] == 1 and stats["trap_refused"] == 1
     assert all(len(r["url"]) <= 200 for r in records)
@@ -320,14 +321,14 @@ def test_long_urls_are_refused(site, tmp_path):
 
 def test_robots_txt_missing_means_everything_is_allowed(site, tmp_path):
     (site / "robots.txt").unlink()
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         _, records = crawl_site(server, tmp_path / "out")
     assert "/private/secret.html" in paths(records)
 
 
 def test_robots_txt_server_error_means_nothing_is_allowed(site, tmp_path, caplog):
-    faults = C.Faults(fraction=1.0, kinds=("500",), max_failures=1)  # every URL fails its first request
-    with C.serve_web(site, faults=faults) as server:
+    faults = Faults(fraction=1.0, kinds=("500",), max_failures=1)  # every URL fails its first request
+    with serve_web(site, faults=faults) as server:
         stats, records = crawl_site(server, tmp_path / "out", retries=0)
         requested = dict(server.requests)
     assert records == [] and requested == {"/robots.txt": 1}
@@ -336,7 +337,7 @@ def test_robots_txt_server_error_means_nothing_is_allowed(site, tmp_path, caplog
 
 
 def test_unreachable_host_and_bad_seeds(tmp_path, caplog):
-    with C.serve_web(tmp_path) as server:
+    with serve_web(tmp_path) as server:
         dead = server.url
     stats = C.crawl(C.CrawlConfig(seeds=(dead,), retries=1, **FAST), tmp_path / "out", progress=False)
     assert stats["pages"] == 0 and stats["refused"] == {"robots_unreachable": 1}
@@ -348,17 +349,17 @@ def test_unreachable_host_and_bad_seeds(tmp_path, caplog):
 
 
 def test_a_bad_seed_among_good_ones_is_logged_and_skipped(site, tmp_path, caplog):
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         _, records = crawl_site(server, tmp_path / "out", seeds=("http://[::1", server.url), max_pages=3)
     assert len(records) == 3 and "skipping seed 'http://[::1': not an http(s) URL" in caplog.text
 
 
 def test_fault_mode_loses_nothing(tmp_path):
     site = build_site(tmp_path / "site", extra=40)
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         _, clean = crawl_site(server, tmp_path / "clean")
-    faults = C.Faults(fraction=0.5, seed=1, slow_seconds=1.0, oversized_bytes=4_000_000)
-    with C.serve_web(site, faults=faults) as server:
+    faults = Faults(fraction=0.5, seed=1, slow_seconds=1.0, oversized_bytes=4_000_000)
+    with serve_web(site, faults=faults) as server:
         _stats, faulty = crawl_site(server, tmp_path / "faulty", timeout=0.4, workers=4)
         requested = dict(server.requests)
     assert {(r["url"].split("/", 3)[3], r["status"]) for r in faulty} == \
@@ -371,8 +372,8 @@ def test_fault_mode_loses_nothing(tmp_path):
 
 
 def test_a_50_megabyte_page_is_cut_at_max_bytes(site, tmp_path, caplog):
-    faults = C.Faults(fraction=1.0, kinds=("oversized",), oversized_bytes=50_000_000)
-    with C.serve_web(site, faults=faults) as server:
+    faults = Faults(fraction=1.0, kinds=("oversized",), oversized_bytes=50_000_000)
+    with serve_web(site, faults=faults) as server:
         _, records = crawl_site(server, tmp_path / "out", max_pages=2, max_bytes=1_000_000)
         home = records[0]
     assert home["truncated"] and home["bytes"] == 1_000_000 and "<h1>Home</h1>" in home["html"]
@@ -382,7 +383,7 @@ def test_a_50_megabyte_page_is_cut_at_max_bytes(site, tmp_path, caplog):
 
 def test_workers_reach_the_same_pages_each_once(tmp_path):
     site = build_site(tmp_path / "site", extra=30)
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         _, one = crawl_site(server, tmp_path / "one", workers=1)
         _, four = crawl_site(server, tmp_path / "four", workers=4)
         requested = dict(server.requests)
@@ -403,7 +404,7 @@ crawl(CrawlConfig(seeds=(sys.argv[1],), time_scale=0.0), sys.argv[2], progress=F
 def test_resume_after_sigkill_loses_nothing_and_fetches_nothing_twice(tmp_path):
     site = build_site(tmp_path / "site", extra=30)
     out = tmp_path / "out"
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         arrived = server.hold("/extra12.html")  # the crawler is killed while waiting for this page
         crawler = subprocess.Popen([sys.executable, "-c", CRAWL_IN_SUBPROCESS, server.url, str(out)], cwd=ROOT)
         try:
@@ -425,7 +426,7 @@ def test_resume_after_sigkill_loses_nothing_and_fetches_nothing_twice(tmp_path):
 
 
 def test_a_half_written_last_line_is_dropped_and_refetched(site, tmp_path):
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         _, full = crawl_site(server, tmp_path / "full", max_pages=6)
         out = tmp_path / "cut"
         out.mkdir()
@@ -443,7 +444,7 @@ def test_a_half_written_last_line_is_dropped_and_refetched(site, tmp_path):
 def test_command_line_crawls_a_seed_into_out(site, tmp_path, capsys):
     parser = argparse.ArgumentParser()
     C.add_arguments(parser)
-    with C.serve_web(site) as server:
+    with serve_web(site) as server:
         args = parser.parse_args(["--seed", server.url, "--out", str(tmp_path / "o"), "--max-pages", "5",
                                   "--workers", "2", "--quiet"])
         assert C.run_from_args(args) == 0
@@ -456,9 +457,9 @@ def test_command_line_crawls_a_seed_into_out(site, tmp_path, capsys):
 
 
 def test_serve_web_command_serves_until_interrupted(site):
-    command = ("import argparse; from minillm import crawl as C; p = argparse.ArgumentParser(); "
-               "C.add_serve_arguments(p); "
-               f"C.run_serve_from_args(p.parse_args(['--root', {str(site)!r}, '--port', '0']))")
+    command = ("import argparse; from minillm import webserver; p = argparse.ArgumentParser(); "
+               "webserver.add_serve_arguments(p); "
+               f"webserver.run_serve_from_args(p.parse_args(['--root', {str(site)!r}, '--port', '0']))")
     server = subprocess.Popen([sys.executable, "-c", command], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         first_line = server.stdout.readline()
@@ -487,7 +488,7 @@ def bundled_crawl(tmp_path_factory):
     """One crawl of the bundled web as the tiny preset does it (politeness off), with the server's request log."""
     out = tmp_path_factory.mktemp("bundled")
     cfg = dataclasses.replace(C.PRESETS["tiny"], seeds=(C.BUNDLED_HOME,), time_scale=0.0)
-    with C.serve_web(WEB) as server:
+    with serve_web(WEB) as server:
         stats = C.Crawler(cfg, out / "pages.jsonl", {"small-world.test": server.address}, progress=False).run()
         requested = dict(server.requests)
     return stats, C.read_pages(out / "pages.jsonl"), requested
