@@ -53,8 +53,8 @@ class Stage:
 
 
 # The generator of the bundled world, split by step (see minillm/world.py).
-WORLD_CODE = ("minillm.world", "minillm.world_text", "minillm.world_stories", "minillm.world_site",
-              "minillm.world_html", "minillm.world_posttrain")
+WORLD_CODE = ("minillm.world", "minillm.world_facts", "minillm.world_text", "minillm.world_stories",
+              "minillm.world_site", "minillm.world_html", "minillm.world_posttrain")
 
 # The pipeline, in order. A stage appears here when its lesson has landed, never before.
 STAGES: list[Stage] = [
