@@ -53,6 +53,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from minillm.artifacts import PRESETS
 from minillm.errors import UserError
 
 
@@ -566,7 +567,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", default="", help="text to continue (default: start of a document)")
     parser.add_argument("--checkpoint", type=Path, metavar="DIR", help="a pretrain folder or a Hugging Face GPT-2 "
                         "folder (default: the preset's pretrain stage, built first if needed)")
-    parser.add_argument("--preset", default="tiny", help="whose pretrain stage to use (default: tiny)")
+    parser.add_argument("--preset", default="tiny", choices=PRESETS, help="whose pretrain stage to use (default: tiny)")
     parser.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens, metavar="N",
                         help=f"tokens to generate at most (default: {d.max_new_tokens})")
     parser.add_argument("--temperature", type=float, default=d.temperature, metavar="T",
@@ -601,7 +602,7 @@ def run_from_args(args) -> int:
         raise UserError(f"--num-samples must be >= 1, got {args.num_samples}")
     if args.stream and (args.beams > 1 or args.num_samples > 1):
         raise UserError("--stream prints one sample as it is generated; it cannot go with --beams or --num-samples")
-    folder = args.checkpoint or artifacts.get("pretrain", artifacts.check_preset(args.preset))
+    folder = args.checkpoint or artifacts.get("pretrain", args.preset)
     model, tok = load(folder)
     model.to(pick_device(args.device))
     prompt = encode_prompt(tok, args.prompt)
