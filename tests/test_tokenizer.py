@@ -10,7 +10,6 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minillm.artifacts import DATA_DIR
 from minillm.errors import UserError
 from minillm.tokenizer import (
     DEFAULT_SPECIAL_TOKENS,
@@ -26,7 +25,6 @@ from minillm.tokenizer import (
 )
 
 EOT, IM_START, IM_END = DEFAULT_SPECIAL_TOKENS
-WEB_MANIFEST = DATA_DIR / "web" / "_manifest.json"
 SPECIALS = st.sampled_from(DEFAULT_SPECIAL_TOKENS)
 
 
@@ -193,10 +191,12 @@ def test_identical_ids_to_tiktoken_over_the_corpus(tok, corpus):
     assert sum(map(len, expected)) < sum(len(doc.encode()) for doc in corpus) / 2  # it compresses
 
 
-@pytest.mark.skipif(not WEB_MANIFEST.exists(), reason="data/web has not been generated")
-def test_identical_ids_to_tiktoken_over_the_bundled_web():
-    pages = json.loads(WEB_MANIFEST.read_text(encoding="utf-8"))["pages"].values()
-    texts = [page["main_text"] for page in pages if page.get("main_text")]
+def test_identical_ids_to_tiktoken_over_the_whole_clean_corpus():
+    from minillm import artifacts
+    from minillm.tokenizer import read_texts
+
+    texts = list(read_texts(artifacts.get("clean", preset="tiny", progress=False) / "clean.jsonl"))
+    assert len(texts) > 1000
     tok = Tokenizer.train(texts, vocab_size=2048, progress=False)
     expected = tok.to_tiktoken().encode_ordinary_batch(texts)
     assert [tok.encode_python(text) for text in texts] == expected
