@@ -1,11 +1,11 @@
 """Pretraining throughput on this machine: tokens/s and MFU of the tiny preset, and scaling over processes (lesson 07).
 
 1. The loop against its peer: `minillm.train.train` on the tiny preset (model 4 x 128, windows of 256 tokens,
-   16 per step) against a bare forward + backward + AdamW step of the same model on a fixed batch, measured
+   8 per step) against a bare forward + backward + AdamW step of the same model on a fixed batch, measured
    in alternation so that other work on the machine slows both alike. The ratio loop / bare is what the
    loop costs around the model (sampling from the memmap, clipping, the per-step all-reduce of the loss,
    logging); target >= 0.9.
-2. Scaling: the same run (same global batch of 16 windows) as one process with 1 thread, one process with
+2. Scaling: the same run (same global batch of 8 windows) as one process with 1 thread, one process with
    every core, and `torchrun --nproc-per-node=2` (gloo, 1 thread per process). Speed-up = 2 processes /
    1 process with 1 thread (ideal 2.0 on 2 free cores).
 
@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as minillm.train sets it, so that both sides run alike
 import torch
 
 from minillm import artifacts

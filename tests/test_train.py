@@ -349,3 +349,18 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(data, tmp_path):
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["stopped"] == "SIGTERM" and 2 <= summary["step"] < 100_000
     assert json.loads((tmp_path / "checkpoint" / "config.json").read_text())["step"] == summary["step"]
+
+
+def test_token_shards_are_read_like_one_file(data, tmp_path):
+    tokens = np.fromfile(data / "train.bin", dtype=np.uint16)
+    half = len(tokens) // 2
+    tokens[:half].tofile(tmp_path / "train_000000.bin")
+    tokens[half:].tofile(tmp_path / "train_000001.bin")
+    (tmp_path / "val_000000.bin").write_bytes((data / "val.bin").read_bytes())
+    (tmp_path / "meta.json").write_bytes((data / "meta.json").read_bytes())
+    shards = T.load_split(tmp_path, "train", 32)
+    assert [len(s) for s in shards] == [half, len(tokens) - half]
+    result = run(dataclasses.replace(MICRO, max_steps=2), tmp_path, tmp_path / "run")
+    assert result["step"] == 2 and math.isfinite(result["val_loss"])
+    with pytest.raises(UserError, match="no test.bin or test_"):
+        T.load_split(tmp_path, "test", 32)
