@@ -796,9 +796,12 @@ def build_stage(cfg: TrainConfig, inputs: dict[str, Path], out: Path, progress: 
     """Pretrain on inputs["tokenizer"]'s token files into `out` (resuming what an interrupted build left)."""
     started = time.perf_counter()
     run = train(cfg, Path(inputs["tokenizer"]), out, resume=True, progress=progress)
+    if run["stopped"]:  # a stopped run is not the stage's artifact: keep `out` so the next build resumes it
+        raise UserError(f"pretraining stopped at step {run['step']} ({run['stopped']}); "
+                        "its checkpoint is kept: run the same command again to resume")
     seconds = time.perf_counter() - started
-    metrics = {"params": run["params"], "steps": run["step"], "tokens": run["tokens"], "train_loss": run["train_loss"], "val_loss": run["val_loss"],
-               "perplexity": run["perplexity"], "tokens_per_sec": run["tokens_per_sec"],
+    metrics = {"params": run["params"], "steps": run["step"], "tokens": run["tokens"],
+               "train_loss": run["train_loss"], "val_loss": run["val_loss"], "perplexity": run["perplexity"], "tokens_per_sec": run["tokens_per_sec"],
                "mfu": run.get("mfu", "n/a"), "seconds": round(seconds, 1),
                "fact_accuracy": run.get("fact_accuracy", "n/a")}
     summary = (f"Pretrained a {run['params'] / 1e6:.2f}M-parameter GPT for {run['step']} steps "

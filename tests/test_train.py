@@ -284,6 +284,14 @@ def test_build_stage_reports_metrics_and_figures(data, tmp_path):
     assert "validation loss" in report["summary"]
 
 
+def test_stopped_build_is_not_a_finished_artifact_and_resumes(data, tmp_path):
+    with pytest.raises(UserError, match="stopped at step 3"):
+        T.build_stage(dataclasses.replace(MICRO, stop_at=3), {"tokenizer": data}, tmp_path, progress=False)
+    assert T.find_checkpoint(tmp_path / "checkpoint") is not None and not (tmp_path / "model.safetensors").exists()
+    report = T.build_stage(MICRO, {"tokenizer": data}, tmp_path, progress=False)
+    assert report["metrics"]["steps"] == 8
+
+
 # ----------------------------------------------------------------------------- processes
 
 
