@@ -1,7 +1,7 @@
 """The `minillm` command line (course spine): one subcommand per pipeline stage, plus the course tools.
 
     minillm pipeline --preset tiny        every stage, then runs/tiny/report.md
-    minillm world | serve-web | crawl | clean | tokenize | pretrain | sample     one stage or tool each
+    minillm world | serve-web | crawl | clean | tokenize | tokenize-shards | pretrain | sample   (one each)
     minillm course release                solutions/ -> exercises/
     minillm course run NOTEBOOK...        execute notebooks in place
     minillm grade PATH... [--gradescope results.json]
@@ -92,6 +92,8 @@ MODULE_COMMANDS = {
     "clean": ("minillm.clean", "add_arguments", "run_from_args", "extract, filter, dedup, mask PII (lesson 02)"),
     "tokenize": ("minillm.tokenizer", "add_arguments", "run_from_args",
                  "train the BPE tokenizer, write token files (lesson 03)"),
+    "tokenize-shards": ("minillm.shards", "add_arguments", "run_from_args",
+                        "encode a large .txt/.jsonl/.parquet corpus into token shards (parallel, resumable)"),
     "pretrain": ("minillm.train", "add_arguments", "run_from_args",
                  "pretrain the GPT; also `torchrun ... -m minillm.train` (lesson 07)"),
     "sample": ("minillm.sample", "add_arguments", "run_from_args", "generate text from a checkpoint (lesson 08)"),

@@ -15,7 +15,8 @@ def minillm(*args, cwd=None):
 def test_version_and_help():
     assert minillm("--version").stdout.strip() == f"minillm {__version__}"
     help_text = minillm("--help").stdout
-    for command in ("pipeline", "world", "serve-web", "crawl", "clean", "tokenize", "course", "grade"):
+    for command in ("pipeline", "world", "serve-web", "crawl", "clean", "tokenize", "tokenize-shards", "pretrain",
+                    "sample", "course", "grade"):
         assert command in help_text
 
 
