@@ -16,6 +16,7 @@ import argparse
 import importlib
 import json
 import sys
+from pathlib import Path
 
 from minillm import __version__
 from minillm.artifacts import PRESETS
@@ -102,8 +103,6 @@ MODULE_COMMANDS = {
 
 def build_parser(command: str | None = None) -> Parser:
     """The full parser; only `command`'s module (if it has one) is imported to add its flags."""
-    from pathlib import Path
-
     parser = Parser(prog="minillm", description="Build a small LLM from scratch: crawl, clean, tokenize, train, chat.")
     parser.add_argument("--version", action="version", version=f"minillm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)

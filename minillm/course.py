@@ -15,8 +15,14 @@ so a course already on nbgrader can use the notebooks unchanged.
 Entry points: release, release_notebook, execute, strip_widget_state, SOLUTIONS_DIR, EXERCISES_DIR.
 """
 
+import copy
 import time
 from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from tqdm.auto import tqdm
 
 from minillm.artifacts import ROOT, atomic_write_text, make_dir
 from minillm.errors import UserError
@@ -32,8 +38,6 @@ MARKDOWN_STUB = ["YOUR ANSWER HERE"]
 
 
 def read_notebook(path):
-    import nbformat
-
     path = Path(path)
     if not path.is_file():
         raise UserError(f"no such notebook: {path}")
@@ -44,8 +48,6 @@ def read_notebook(path):
 
 
 def write_notebook(nb, path) -> None:
-    import nbformat
-
     atomic_write_text(path, nbformat.writes(nb) + "\n")
 
 
@@ -92,8 +94,6 @@ def strip_widget_state(nb):
 
 def release_notebook(nb, name: str = "notebook"):
     """The exercise version of a solution notebook (a new object; `nb` is not changed)."""
-    import copy
-
     ex = strip_widget_state(copy.deepcopy(nb))
     # What a kernel adds when it runs the solutions (its version, say) must not make exercises/ stale.
     ex.metadata["language_info"] = {"name": "python"}
@@ -122,10 +122,6 @@ def release(source_dir=None, out_dir=None) -> list[Path]:
 
 def execute(paths, timeout: int = 600, progress: bool = True) -> dict[str, float]:
     """Run notebooks top to bottom in place (each in its own folder); return seconds per notebook."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-    from tqdm.auto import tqdm
-
     seconds = {}
     for path in tqdm([Path(p) for p in paths], desc="notebooks", disable=not progress):
         nb = read_notebook(path)

@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from tqdm.auto import tqdm
 
 from minillm.check import NOT_IMPLEMENTED
 from minillm.course import (
@@ -228,8 +229,6 @@ def grade_notebook(path, source_dir=None, cell_timeout: int = CELL_TIMEOUT,
 
 def grade(paths, source_dir=None, cell_timeout: int = CELL_TIMEOUT,
           notebook_timeout: int = NOTEBOOK_TIMEOUT, progress: bool = False) -> list[ExerciseResult]:
-    from tqdm.auto import tqdm
-
     for path in paths:  # report a wrong path before spending minutes on the others
         read_notebook(path)
     bar = tqdm(paths, desc="grading", unit="notebook", disable=not progress or len(paths) < 2)

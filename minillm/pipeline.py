@@ -64,5 +64,5 @@ def write_report(preset: str) -> Path:
         for s in stamps:
             lines += stage_section(s)
     else:
-        lines += ["No stage has been built yet: the pipeline has no stages so far.", ""]
+        lines += ["No stage has been built yet for this preset.", ""]
     return artifacts.atomic_write_text(folder / "report.md", "\n".join(lines))

@@ -47,7 +47,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -55,6 +55,7 @@ import numpy as np
 import regex
 from tqdm.auto import tqdm
 
+from minillm import artifacts
 from minillm.artifacts import atomic_write_text
 from minillm.errors import UserError
 
@@ -684,10 +685,6 @@ def add_arguments(parser) -> None:
 
 def run_from_args(args) -> int:
     """`minillm tokenize`: train on the preset's clean corpus, write runs/<preset>/tokenizer/."""
-    from dataclasses import replace
-
-    from minillm import artifacts
-
     overrides = {name: getattr(args, name) for name in ("vocab_size", "pattern", "val_fraction", "train_chars")
                  if getattr(args, name) is not None}
     if args.special_tokens:
