@@ -7,6 +7,9 @@
    attention), greedy, batch 1 and batch 8, for the tiny shape and for GPT-2 124M's (random weights).
    Both generate exactly max_new_tokens tokens, and the script checks that they pick the same ones.
    Target: minillm at least as fast (ratio >= 1).
+3. Weight layout: minillm's column-major Linear weights (minillm.nn.Linear) against the same model with its
+   Linear weights copied row-major, GPT-2 124M's shape, greedy, batch 1 and batch 8: the figure behind that
+   design choice.
 
 Every pair is measured in alternation (A B, B A, ...) so that other work on the machine slows both alike;
 printed: median tokens/s of each and the median of the back-to-back ratios.
@@ -15,6 +18,7 @@ printed: median tokens/s of each and the median of the back-to-back ratios.
 """
 
 import argparse
+import copy
 import statistics
 import time
 from dataclasses import replace
@@ -24,6 +28,7 @@ import transformers
 
 from minillm import sample
 from minillm.model import GPT, PRESETS
+from minillm.nn import Linear
 
 PROMPT_LEN = 16
 TINY_LONG = replace(PRESETS["tiny"], block_size=1024, vocab_size=2048)  # the pretrain stage's vocabulary
@@ -100,6 +105,24 @@ def versus_transformers(repeats: int) -> None:
             one_versus_transformers(name, ours, theirs, batch, n, repeats)
 
 
+def column_versus_row_major(repeats: int) -> None:
+    print("minillm's column-major Linear weights vs the same weights row-major: GPT-2 124M shape, greedy")
+    torch.manual_seed(0)
+    ours = GPT(PRESETS["124M"]).eval()
+    row_major = copy.deepcopy(ours)
+    for module in row_major.modules():
+        if isinstance(module, Linear):
+            module.weight.data = module.weight.data.contiguous()
+    for batch in (1, 8):
+        prompts = torch.randint(0, ours.config.vocab_size, (batch, PROMPT_LEN))
+        cfg = sample.GenerationConfig(max_new_tokens=32, temperature=0)
+        runs = {"column": lambda prompts=prompts, cfg=cfg: sample.generate(ours, prompts, cfg),
+                "row": lambda prompts=prompts, cfg=cfg: sample.generate(row_major, prompts, cfg)}
+        same = runs["column"]() == runs["row"]()
+        report(f"batch {batch}, 32 new", batch * 32, interleaved(runs, repeats))
+        print(f"{'':32}same tokens: {'yes' if same else 'NO'}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed samples per run")
@@ -112,6 +135,7 @@ def main():
           f"median of {args.repeats} interleaved samples")
     cache_versus_no_cache(args.repeats)
     versus_transformers(args.repeats)
+    column_versus_row_major(args.repeats)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from torch import nn
 
 from minillm.artifacts import atomic_path
 from minillm.errors import UserError
-from minillm.nn import MLP, CausalSelfAttention, KVCache, LayerNorm, Linear, causal_mask
+from minillm.nn import MLP, CausalSelfAttention, KVCache, LayerNorm, Linear, causal_mask, column_major
 
 IGNORE_INDEX = -100  # targets equal to this add nothing to the loss (prompt tokens, padding)
 
@@ -46,6 +46,7 @@ PEAK_FLOPS = {
     "cpu": 2 * 16 * 2 * 3.0e9 * (os.cpu_count() or 1),
 }
 
+# The Linear weights: GPT-2's Conv1D layers store them as (in, out).
 _CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 _HF_BUFFERS = (".attn.bias", ".attn.masked_bias")  # causal masks old GPT-2 files store; we build ours
 
@@ -329,10 +330,15 @@ class GPT(nn.Module):
 
 
 def _assemble(state_dict: dict, config: GPTConfig, source: str) -> GPT:
-    """A GPT whose parameters ARE the given tensors (our names and shapes, checked key by key; no copy)."""
+    """A GPT whose parameters ARE the given tensors (our names and shapes, checked key by key).
+
+    Linear weights that are not yet column-major (a file stores them row by row) are copied into that
+    layout, as minillm.nn.Linear keeps them; everything else is used without a copy.
+    """
     with torch.device("meta"):  # skip the random initialisation that the weights replace anyway
         model = GPT(config)
     _check_state_dict(state_dict, {k: tuple(v.shape) for k, v in model.state_dict().items()}, source)
+    state_dict = {k: column_major(v) if k.endswith(_CONV1D_WEIGHTS) else v for k, v in state_dict.items()}
     model.load_state_dict(state_dict, assign=True)
     return model
 
@@ -347,7 +353,7 @@ def _hf_to_ours(state_dict: dict, config: GPTConfig) -> dict:
         shapes = {k: tuple(v.shape) for k, v in GPT(config).state_dict().items()}
     _check_state_dict(sd, {k: s[::-1] if k.endswith(_CONV1D_WEIGHTS) else s for k, s in shapes.items()},
                       "GPT-2 state dict")
-    return {k: v.t().contiguous() if k.endswith(_CONV1D_WEIGHTS) else v for k, v in sd.items()}
+    return {k: v.t() if k.endswith(_CONV1D_WEIGHTS) else v for k, v in sd.items()}  # (in, out) -> (out, in)
 
 
 def _read_safetensors(path: Path) -> tuple[dict, dict]:

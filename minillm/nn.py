@@ -26,16 +26,27 @@ from torch import nn
 from minillm.errors import UserError
 
 
+def column_major(w: torch.Tensor) -> torch.Tensor:
+    """The same (out, in) matrix, its memory laid out column by column: as the contiguous (in, out) Wᵀ."""
+    return w if w.t().is_contiguous() else w.t().contiguous().t()
+
+
 class Linear(nn.Module):
     """y = x Wᵀ + b, with W of shape (out_features, in_features) like torch's own layout.
 
     GPT-2 draws weights from N(0, 0.02²) and starts biases at zero; residual projections pass a smaller
     `std` so that the sum over many layers keeps unit scale.
+
+    W is stored column-major (`column_major`): its shape and values are those of the (out, in) matrix,
+    its memory is that of Wᵀ, GPT-2's own Conv1D layout. Decoding one token multiplies a single row x
+    by every weight, a matrix-vector product bound by how fast W streams from memory; from this layout
+    greedy decoding of GPT-2 124M ran about 15 % faster on a laptop CPU, and training as fast
+    (benchmarks/bench_sample.py and RESULTS.md; lesson 08).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, std: float = 0.02):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(out_features, in_features) * std)  # (out, in)
+        self.weight = nn.Parameter(column_major(torch.randn(out_features, in_features) * std))  # (out, in)
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None  # (out,)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

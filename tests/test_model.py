@@ -9,6 +9,7 @@ from safetensors.torch import save_file
 
 from minillm.errors import UserError
 from minillm.model import GPT, IGNORE_INDEX, PEAK_FLOPS, PRESETS, GPTConfig
+from minillm.nn import Linear
 
 SMALL = GPTConfig(block_size=32, vocab_size=97, n_layer=2, n_head=4, n_embd=32)
 
@@ -25,6 +26,11 @@ def model():
 
 def tokens(*shape, vocab=SMALL.vocab_size):
     return torch.randint(0, vocab, shape)
+
+
+def linear_layouts(model) -> set[bool]:
+    """{True} when every Linear weight is column-major, as minillm.nn.Linear makes them (whatever the file had)."""
+    return {m.weight.t().is_contiguous() for m in model.modules() if isinstance(m, Linear)}
 
 
 # --- sizes -----------------------------------------------------------------------------------------
@@ -262,6 +268,7 @@ def test_hf_weights_from_safetensors_give_identical_logits(tmp_path):
     theirs = hf_model()
     theirs.save_pretrained(tmp_path)  # writes model.safetensors and config.json, all local
     ours = GPT.from_pretrained_file(tmp_path / "model.safetensors").eval()
+    assert linear_layouts(ours) == {True}
     idx = tokens(2, 16)
     with torch.no_grad():
         expected = theirs(idx).logits
@@ -279,6 +286,7 @@ def test_original_gpt2_file_layout_loads(tmp_path):
     config_json = tmp_path / "gpt2-config.json"
     config_json.write_text(json.dumps(theirs.config.to_dict()))
     ours = GPT.from_pretrained_file(tmp_path / "model.safetensors", config_json=config_json).eval()
+    assert linear_layouts(ours) == {True}
     idx = tokens(1, 10)
     with torch.no_grad():
         assert torch.allclose(ours(idx)[0], theirs(idx).logits, atol=1e-5)
@@ -291,7 +299,7 @@ def test_our_weights_export_to_hf(model):
     with torch.no_grad():
         assert torch.allclose(theirs(idx).logits, model(idx)[0], atol=1e-5)
     imported = GPT.from_hf_state_dict(model.to_hf_state_dict(), SMALL)
-    assert torch.equal(imported.wte.weight, model.wte.weight)
+    assert torch.equal(imported.wte.weight, model.wte.weight) and linear_layouts(imported) == {True}
     with torch.no_grad():
         imported.wte.weight.zero_()
         imported.h[0].ln_1.weight.zero_()
@@ -331,7 +339,7 @@ def test_save_and_load_round_trip(tmp_path, model):
     model.save_safetensors(path)
     assert [p.name for p in path.parent.iterdir()] == ["model.safetensors"]  # no temporary file left
     loaded = GPT.load(path).eval()
-    assert loaded.config == SMALL
+    assert loaded.config == SMALL and linear_layouts(model) == linear_layouts(loaded) == {True}
     assert all(isinstance(p, torch.nn.Parameter) and p.requires_grad for p in loaded.parameters())
     assert len(list(loaded.parameters())) == len(list(model.parameters()))
     idx = tokens(2, 8)

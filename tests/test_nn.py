@@ -7,7 +7,18 @@ import torch
 import torch.nn.functional as F
 
 from minillm.errors import UserError
-from minillm.nn import MLP, CausalSelfAttention, KVCache, LayerNorm, Linear, attention, causal_mask, gelu, layer_norm
+from minillm.nn import (
+    MLP,
+    CausalSelfAttention,
+    KVCache,
+    LayerNorm,
+    Linear,
+    attention,
+    causal_mask,
+    column_major,
+    gelu,
+    layer_norm,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +44,19 @@ def test_linear_has_gpt2_init_and_torch_layout():
     assert torch.count_nonzero(layer.bias) == 0
     assert Linear(8, 8, std=0.001).weight.std().item() == pytest.approx(0.001, rel=0.2)
     assert Linear(8, 8, bias=False).bias is None
+
+
+def test_linear_weight_is_stored_column_major_and_its_gradient_too():
+    torch.manual_seed(0)
+    row_major = torch.randn(512, 256) * 0.02
+    torch.manual_seed(0)
+    layer = Linear(256, 512)
+    assert layer.weight.shape == (512, 256) and layer.weight.stride() == (1, 512)  # memory of the (256, 512) Wᵀ
+    assert torch.equal(layer.weight, row_major)  # the same values as a row-major draw: only the layout differs
+    layer(torch.randn(3, 256)).sum().backward()
+    assert layer.weight.grad.stride() == layer.weight.stride()  # AdamW's moments and DDP's buckets follow it
+    assert column_major(layer.weight) is layer.weight
+    assert column_major(row_major).stride() == (1, 512) and torch.equal(column_major(row_major), row_major)
 
 
 def test_linear_backward_matches_the_hand_derived_gradients():
