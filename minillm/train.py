@@ -576,7 +576,12 @@ def train(cfg: TrainConfig, data: Path, out: Path, resume: bool = False, progres
     ddp, device = init_distributed(cfg.device)
     try:
         run = start_run(cfg, Path(data), Path(out), resume, callback, ddp, device)
-        return run_loop(run, progress)
+        summary = run_loop(run, progress)
+        if ddp.enabled:
+            # Rank 0 writes the run's files alone; a process that tore down its connections meanwhile could make
+            # gloo abort the busy one ("connection closed by peer"), so all leave together.
+            dist.barrier()
+        return summary
     finally:
         if ddp.enabled:
             dist.destroy_process_group()
