@@ -40,8 +40,8 @@ class Linear(nn.Module):
     W is stored column-major (`column_major`): its shape and values are those of the (out, in) matrix,
     its memory is that of Wᵀ, GPT-2's own Conv1D layout. Decoding one token multiplies a single row x
     by every weight, a matrix-vector product bound by how fast W streams from memory; from this layout
-    greedy decoding of GPT-2 124M ran about 15 % faster on a laptop CPU, and training as fast
-    (benchmarks/bench_sample.py and RESULTS.md; lesson 08).
+    greedy decoding of GPT-2 124M at batch 1 ran 4-15 % faster on a 2-core CPU, batches of 8 and training
+    about as fast (benchmarks/bench_sample.py and RESULTS.md; lesson 08).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, std: float = 0.02):
