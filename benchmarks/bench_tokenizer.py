@@ -23,7 +23,7 @@ import tiktoken
 from tokenizers import Tokenizer as HFTokenizer
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
-from minillm.artifacts import DATA_DIR
+from minillm.files import DATA_DIR
 from minillm.tokenizer import EOT, Tokenizer, count_pretokens, learn_merges
 
 

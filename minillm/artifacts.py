@@ -1,45 +1,28 @@
-"""Artifacts: where each pipeline stage keeps its output, and how a lesson gets it (course spine).
+"""Artifacts: where each pipeline stage keeps its output, and how a lesson gets it (the pipeline's plumbing).
 
-Every stage of the pipeline writes one folder, `runs/<preset>/<stage>/`. A lesson that needs an earlier
-stage's output asks for it by name:
-
-    from minillm import artifacts
-    folder = artifacts.get("tokenizer", preset="tiny")   # builds crawl -> clean -> tokenizer if needed
-
-`get` builds the folder first when it is missing or stale. A folder is stale when its recipe changed:
-the stage's config, the source code of the stage's module (and of any module it names in `code`), or
-an upstream artifact it was built from.
-The recipe and what the stage reported (metrics, figures, a summary) are kept in `<stage>/stamp.json`.
+Every stage writes one folder, `runs/<preset>/<stage>/`. A lesson that needs an earlier stage's output
+asks for it by name, `artifacts.get("tokenizer", preset="tiny")`, which builds it (and what it needs) when
+the folder is missing or stale: when the stage's config, the source of its modules, the data files it
+reads, or an upstream artifact changed. The recipe and the stage's report live in `<stage>/stamp.json`.
 
 A stage module provides `PRESETS` (preset name -> config dataclass) and
-`build_stage(cfg, inputs, out, progress) -> {"metrics": {...}, "figures": [...], "summary": "..."}`.
-It writes into `out`, a private folder that is renamed into place only when the build succeeds, so an
-interrupted build never leaves a half-written artifact; a stage that can resume (the crawler) finds
-in `out` what an interrupted build with the same recipe left behind.
-
-Entry points: get, build, stamp, STAGES, PRESETS, runs_dir, DATA_DIR, atomic_path, atomic_write_text,
-atomic_write_bytes.
+`build_stage(cfg, inputs, out, progress) -> {"metrics": {...}, "figures": [...], "summary": "..."}`,
+writing into `out`, a private folder renamed into place only when the build succeeds.
 """
 
 import contextlib
 import dataclasses
-import fcntl
-import hashlib
 import importlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from minillm.errors import UserError
+from minillm.files import DATA_DIR, ROOT, atomic_write_text, digest, file_digest, make_dir, replace_folder
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-# In a source checkout data/ and runs/ sit next to the package; an installed copy works from the cwd.
-ROOT = PACKAGE_DIR.parent if (PACKAGE_DIR.parent / "pyproject.toml").exists() else Path.cwd()
-DATA_DIR = ROOT / "data"
 PRESETS = ("tiny", "small", "gpt2")
 
 
@@ -50,22 +33,17 @@ class Stage:
     needs: tuple[str, ...]  # upstream stages, in pipeline order
     title: str  # heading in report.md
     code: tuple[str, ...] = ()  # other modules whose source shapes the output (besides `module`)
+    data: tuple[str, ...] = ()  # files or folders under data/ that the stage reads
 
-
-# The generator of the bundled world, split by step (see minillm/world.py).
-WORLD_CODE = ("minillm.world", "minillm.world_facts", "minillm.world_text", "minillm.world_stories",
-              "minillm.world_site", "minillm.world_html", "minillm.world_posttrain")
 
 # The pipeline, in order. A stage appears here when its lesson has landed, never before.
 STAGES: list[Stage] = [
-    # world.py writes the bundled web the crawler reads and the texts language ID is trained on;
-    # webserver.py serves it to the crawler
-    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", code=("minillm.webserver", *WORLD_CODE)),
-    Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)", code=WORLD_CODE),
+    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", code=("minillm.webserver",), data=("web",)),
+    Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)",
+          data=("langid", "web/_manifest.json")),
     Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)"),
-    # the model's code and the fact probe's prompts shape the trained weights and the report
     Stage("pretrain", "minillm.train", ("tokenizer",), "Pretrain the GPT (lessons 04-07)",
-          code=("minillm.model", "minillm.nn", *WORLD_CODE)),
+          code=("minillm.model", "minillm.nn")),
 ]
 
 
@@ -94,59 +72,22 @@ def preset_config(stage: Stage, preset: str):
     return dataclasses.replace(module.PRESETS[check_preset(preset)])
 
 
-# ----------------------------------------------------------------------------- atomic writes
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path next to `path`; it replaces `path` only if the block succeeds."""
-    path = Path(path)
-    make_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp's 0600 would make the result private to its writer
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-
-
-def current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path, data: bytes) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
-
-
-def atomic_write_text(path, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def make_dir(path) -> Path:
-    """mkdir -p that reports an unwritable place as one clear line."""
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create folder {path}: {e.strerror}") from None
-    if not os.access(path, os.W_OK):
-        raise UserError(f"cannot write to folder {path}: permission denied")
-    return path
-
-
 # ----------------------------------------------------------------------------- recipes and stamps
 
 
 def source_digest(module_name: str) -> str:
-    source = Path(importlib.import_module(module_name).__file__).read_bytes()
-    return hashlib.sha256(source).hexdigest()[:16]
+    return file_digest(importlib.import_module(module_name).__file__)
+
+
+def data_digest(name: str) -> str:
+    """The digest of a file under data/, or of every file of a folder there (names and contents)."""
+    path = DATA_DIR / name
+    if path.is_file():
+        return file_digest(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    if not files:
+        raise UserError(f"no {path}: regenerate the bundled data with `minillm world`")
+    return digest("".join(f"{p.relative_to(path)}:{file_digest(p)}\n" for p in files).encode())
 
 
 def recipe(stage: Stage, cfg, inputs: dict[str, Path]) -> dict:
@@ -155,13 +96,13 @@ def recipe(stage: Stage, cfg, inputs: dict[str, Path]) -> dict:
         "stage": stage.name,
         "config": dataclasses.asdict(cfg),
         "code": {name: source_digest(name) for name in (stage.module, *stage.code)},
+        "data": {name: data_digest(name) for name in stage.data},
         "inputs": {name: stamp(path)["fingerprint"] for name, path in inputs.items()},
     }
 
 
 def fingerprint(recipe_: dict) -> str:
-    blob = json.dumps(recipe_, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
+    return digest(json.dumps(recipe_, sort_keys=True, default=str).encode())
 
 
 def stamp(folder) -> dict:
@@ -242,24 +183,39 @@ def prepare_work_folder(final: Path, fingerprint_: str) -> Path:
     return work
 
 
-def replace_folder(new: Path, final: Path) -> None:
-    old = final.with_name(f".{final.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(new, final)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 @contextlib.contextmanager
 def build_lock(name: str, preset: str):
     """One builder per stage folder at a time, across processes (a notebook and the CLI, say)."""
     folder = make_dir(runs_dir() / check_preset(preset))
-    with open(folder / f".{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with open(folder / f".{name}.lock", "a+b") as lock:
+        lock_file(lock)
         try:
             yield
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            unlock_file(lock)
+
+
+def lock_file(f) -> None:
+    """An exclusive lock on an open file, waiting for it: flock on POSIX, msvcrt on Windows."""
+    if os.name == "nt":
+        import msvcrt
+
+        while True:
+            try:
+                return msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
+            except OSError:  # LK_LOCK gives up after ten seconds; a build takes longer
+                continue
+    import fcntl
+
+    fcntl.flock(f, fcntl.LOCK_EX)
+
+
+def unlock_file(f) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        f.seek(0)
+        return msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+    import fcntl
+
+    fcntl.flock(f, fcntl.LOCK_UN)

@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 from minillm import artifacts
 from minillm.crawl import BUNDLED_SITE, decode_html
 from minillm.errors import UserError
+from minillm.files import DATA_DIR, atomic_path, atomic_write_text, make_dir, replace_folder
 
 # ----------------------------------------------------------------------------- words
 
@@ -269,20 +270,18 @@ def identify_language(text: str, model: LanguageModel | None = None) -> tuple[st
     return lang, scores[lang]
 
 
-def is_language_held_out(path: str) -> bool:
-    """One page in three, by a hash of its path, is kept out of language-ID training to measure accuracy on."""
-    return zlib.crc32(path.encode()) % 3 == 0
+def read_jsonl(path: Path) -> list[dict]:
+    try:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    except FileNotFoundError:
+        raise UserError(f"no {path}: regenerate the bundled data with `minillm world`") from None
 
 
-def language_training_texts(per_language: int = 150) -> dict[str, list[str]]:
-    """Main texts of the bundled world's pages per language (generated in memory, no files), held-out ones left out."""
-    from minillm import world
-
-    pages = [p for p in world.build_site().pages.values() if p.main_text and not is_language_held_out(p.path)]
+def language_training_texts() -> dict[str, list[str]]:
+    """The language-ID training texts the bundled world provides (data/langid/train.jsonl), per language."""
     texts = defaultdict(list)
-    for page in sorted(pages, key=lambda p: zlib.crc32(p.path.encode())):  # a spread over sections, not /a... first
-        if len(texts[page.lang]) < per_language:
-            texts[page.lang].append(page.main_text)
+    for record in read_jsonl(DATA_DIR / "langid" / "train.jsonl"):
+        texts[record["lang"]].append(record["text"])
     return dict(texts)
 
 
@@ -839,7 +838,7 @@ def clean_pages(records: list[dict], cfg: CleanConfig, progress: bool = True) ->
 
 
 def load_manifest(path: Path | None = None) -> dict | None:
-    path = path or artifacts.DATA_DIR / "web" / "_manifest.json"
+    path = path or DATA_DIR / "web" / "_manifest.json"
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -861,7 +860,7 @@ def manifest_path(url: str, manifest: dict) -> str | None:
 def read_bundled_web(folder: Path | None = None) -> list[dict]:
     """The bundled web's pages as crawl records, read straight from data/web/ (no server, no politeness wait):
     every page a polite crawler may fetch, decoded by its declared charset, in path order."""
-    folder = Path(folder or artifacts.DATA_DIR / "web")
+    folder = Path(folder or DATA_DIR / "web")
     manifest = load_manifest(folder / "_manifest.json")
     if manifest is None:
         raise UserError(f"no bundled web at {folder} (regenerate it with `minillm world`)")
@@ -900,11 +899,10 @@ def score_against_manifest(docs: list[Document], clusters: list[list[str]], mani
 
 
 def language_accuracy(manifest: dict, model: LanguageModel | None = None) -> tuple[float, int]:
-    """Language-ID accuracy on the bundled web's held-out pages (those the model did not train on)."""
-    pages = [(path, p) for path, p in manifest["pages"].items()
-             if p.get("main_text") and p.get("lang") and is_language_held_out(path)]
-    hits = sum(identify_language(p["main_text"], model)[0] == p["lang"] for _, p in pages)
-    return (hits / len(pages) if pages else 0.0), len(pages)
+    """Language-ID accuracy on the bundled web's held-out pages (data/langid/test.jsonl: not trained on)."""
+    held_out = read_jsonl(DATA_DIR / "langid" / "test.jsonl")
+    hits = sum(identify_language(manifest["pages"][r["path"]]["main_text"], model)[0] == r["lang"] for r in held_out)
+    return (hits / len(held_out) if held_out else 0.0), len(held_out)
 
 
 # ----------------------------------------------------------------------------- the funnel plot
@@ -932,7 +930,7 @@ def save_funnel_plot(steps: list[dict], path: Path) -> None:
 
     fig = Figure(figsize=(10, 0.35 * len(steps) + 1.5), layout="constrained")
     draw_funnel(fig.subplots(1, 2), steps)
-    with artifacts.atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
 
 
@@ -947,7 +945,7 @@ def clean_file(pages_path: Path, cfg: CleanConfig, out: Path, progress: bool = T
         funnel.steps[0]["dropped"] = {"unreadable JSON line": broken}
     kept = [d for d in docs if not d.dropped]
     lines = (json.dumps({"url": d.url, "text": d.text}, ensure_ascii=False) + "\n" for d in kept)
-    artifacts.atomic_write_text(out / "clean.jsonl", "".join(lines))
+    atomic_write_text(out / "clean.jsonl", "".join(lines))
     html_step = funnel.steps[1]
     metrics = {"docs_in": len(records), "html_pages": html_step["docs"], "docs_out": len(kept),
                "words_in": html_step["words"], "words_out": funnel.steps[-1]["words"]}
@@ -958,7 +956,7 @@ def clean_file(pages_path: Path, cfg: CleanConfig, out: Path, progress: bool = T
         metrics["langid_accuracy"] = language_accuracy(manifest)[0]
     summary = {"steps": funnel.steps, "pii": extra["pii"], "metrics": metrics, "clusters": extra["clusters"],
                "documents": [{"url": d.url, "dropped": d.dropped} for d in docs]}
-    artifacts.atomic_write_text(out / "funnel.json", json.dumps(summary, indent=1, ensure_ascii=False))
+    atomic_write_text(out / "funnel.json", json.dumps(summary, indent=1, ensure_ascii=False))
     save_funnel_plot(funnel.steps, out / "funnel.png")
     share = 100 * metrics["words_out"] / max(metrics["words_in"], 1)
     return {"metrics": metrics, "figures": ["funnel.png"],
@@ -999,11 +997,11 @@ def run_from_args(args) -> int:
     else:
         pages = args.input or artifacts.get("crawl", args.preset, progress) / "pages.jsonl"
         folder = Path(args.out or artifacts.runs_dir() / args.preset / "clean")
-        artifacts.make_dir(folder.parent)
+        make_dir(folder.parent)
         work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".partial"))
         try:
             report = clean_file(pages, cfg, work, progress)
-            artifacts.replace_folder(work, folder)
+            replace_folder(work, folder)
         finally:
             if work.exists():
                 shutil.rmtree(work)

@@ -53,24 +53,24 @@ def cmd_pipeline(args) -> int:
 
 
 def cmd_course_release(args) -> int:
-    from minillm import course
+    from minillm.course import release
 
-    for path in course.release(args.source, args.out):
+    for path in release.release(args.source, args.out):
         print(f"wrote {path}")
     return 0
 
 
 def cmd_course_run(args) -> int:
-    from minillm import course
+    from minillm.course import release
 
-    for path, seconds in course.execute(args.notebooks, timeout=args.timeout).items():
+    for path, seconds in release.execute(args.notebooks, timeout=args.timeout).items():
         print(f"{path}: ran in {seconds} s")
     return 0
 
 
 def cmd_grade(args) -> int:
-    from minillm import grade
-    from minillm.artifacts import atomic_write_text, make_dir
+    from minillm.course import grade
+    from minillm.files import atomic_write_text, make_dir
 
     if args.gradescope:  # fail on an unwritable place before grading, not after
         make_dir(args.gradescope.parent)
@@ -86,7 +86,7 @@ def cmd_grade(args) -> int:
 
 # command -> (module, its flags, its handler, help), in pipeline order
 MODULE_COMMANDS = {
-    "world": ("minillm.world", "add_arguments", "run_from_args", "regenerate the bundled world in data/"),
+    "world": ("minillm.world.write", "add_arguments", "run_from_args", "regenerate the bundled world in data/"),
     "serve-web": ("minillm.webserver", "add_serve_arguments", "run_serve_from_args",
                       "serve the bundled mini web on 127.0.0.1 (lesson 01)"),
     "crawl": ("minillm.crawl", "add_arguments", "run_from_args", "crawl the mini web or a real site (lesson 01)"),

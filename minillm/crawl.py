@@ -43,7 +43,8 @@ import requests
 from bs4 import BeautifulSoup, SoupStrainer
 from tqdm.auto import tqdm
 
-from minillm.artifacts import make_dir, runs_dir
+from minillm.artifacts import runs_dir
+from minillm.files import make_dir
 from minillm.errors import UserError
 from minillm.webserver import Faults, serve_web
 

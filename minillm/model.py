@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minillm.artifacts import atomic_path
+from minillm.files import atomic_path
 from minillm.errors import UserError
 from minillm.nn import MLP, CausalSelfAttention, KVCache, LayerNorm, Linear, causal_mask, column_major
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from minillm.artifacts import atomic_path, atomic_write_text, make_dir
+from minillm.files import atomic_path, atomic_write_text, make_dir
 from minillm.errors import UserError
 from minillm.tokenizer import EOT, Tokenizer
 

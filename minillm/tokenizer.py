@@ -56,8 +56,9 @@ import regex
 from tqdm.auto import tqdm
 
 from minillm import artifacts
-from minillm.artifacts import atomic_write_text
+from minillm.files import atomic_write_text
 from minillm.errors import UserError
+from minillm.tokens import load_tokens
 
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
 GPT4_PATTERN = (
@@ -628,23 +629,6 @@ def _write_token_files(tok: Tokenizer, corpus: Path, out: Path, val_fraction: fl
             "special_tokens": tok.special_tokens, **counts, "val_fraction": val_fraction,
             "layout": "each document's token ids followed by <|endoftext|>, documents in corpus order",
             "split": "document i (from 0) is in val.bin when floor(i*f) != floor((i-1)*f), f = val_fraction"}
-
-
-def load_tokens(path: str | Path) -> np.ndarray:
-    """A train.bin / val.bin token file as a read-only numpy memmap (dtype from meta.json beside it)."""
-    path = Path(path)
-    try:
-        dtype = np.dtype(json.loads((path.parent / "meta.json").read_text(encoding="utf-8"))["dtype"])
-    except FileNotFoundError:
-        raise UserError(f"no meta.json next to {path} (it gives the token dtype)") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise UserError(f"{path.parent / 'meta.json'} is corrupted ({e})") from None
-    if not path.is_file():
-        raise UserError(f"no token file at {path}")
-    size = path.stat().st_size
-    if size % dtype.itemsize:
-        raise UserError(f"{path} is truncated: {size} bytes is not a whole number of {dtype.name} tokens")
-    return np.memmap(path, dtype=dtype, mode="r") if size else np.zeros(0, dtype=dtype)
 
 
 def _plot_token_lengths(tok: Tokenizer, ids: np.ndarray, path: Path) -> None:

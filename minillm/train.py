@@ -62,7 +62,7 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from minillm import artifacts
+from minillm import artifacts, files
 from minillm.errors import UserError
 from minillm.model import GPT, PEAK_FLOPS, GPTConfig
 from minillm.model import PRESETS as MODEL_PRESETS
@@ -417,11 +417,11 @@ def save_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer, 
     work = folder.with_name(f".{folder.name}.new")
     if work.exists():
         shutil.rmtree(work)
-    artifacts.make_dir(work)
+    files.make_dir(work)
     model.save_safetensors(work / "model.safetensors")
-    artifacts.atomic_write_text(work / "config.json", json.dumps({**info, "step": step}, indent=1) + "\n")
+    files.atomic_write_text(work / "config.json", json.dumps({**info, "step": step}, indent=1) + "\n")
     torch.save({"step": step, "optimizer": optimizer.state_dict(), "rng": rng_states}, work / "state.pt")
-    artifacts.replace_folder(work, folder)
+    files.replace_folder(work, folder)
     return folder
 
 
@@ -467,7 +467,7 @@ class MetricsLog:
         if enabled and self.path.exists():  # resuming: drop what was logged after the checkpoint
             with self.path.open(encoding="utf-8") as f:
                 self.records = [r for r in map(json.loads, f) if r["step"] <= keep_until]
-            artifacts.atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in self.records))
+            files.atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in self.records))
 
     def write(self, record: dict) -> None:
         if not self.enabled:
@@ -488,7 +488,7 @@ def plot_losses(records: list[dict], path: Path, title: str = "") -> None:
     draw_losses(ax, records)
     if title:
         ax.set_title(title)
-    with artifacts.atomic_path(path) as tmp:
+    with files.atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
 
 
@@ -556,9 +556,9 @@ def fact_probe(model: GPT, tok, prompts: list[tuple[str, str]], device: torch.de
 
 
 def world_prompts() -> list[tuple[str, str]]:
-    from minillm import world
-
-    return world.cloze_prompts()
+    """The bundled world's cloze prompts (data/probe/cloze.jsonl) as (prompt, answer) pairs."""
+    rows = [json.loads(line) for line in (files.DATA_DIR / "probe" / "cloze.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [(r["prompt"], r["answer"]) for r in rows]
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -621,7 +621,7 @@ def start_run(cfg, data: Path, out: Path, resume: bool, callback, ddp: Dist, dev
     val_files = load_split(data, "val", mconfig.block_size)
     accum = accumulation_steps(cfg, ddp.world_size)
     if ddp.is_main:
-        artifacts.make_dir(out)
+        files.make_dir(out)
     torch.manual_seed(cfg.seed)  # every rank builds the same initial weights
     model = GPT(mconfig).to(device)
     optimizer = make_optimizer(model, cfg, device)
@@ -781,7 +781,7 @@ def finish(run: Run) -> dict:
     out, data = run.out, run.data
     run.model.save_safetensors(out / "model.safetensors")
     info = {**run.info, "step": run.step, "train_loss": run.train_loss, "val_loss": run.val_loss}
-    artifacts.atomic_write_text(out / "config.json", json.dumps(info, indent=1) + "\n")
+    files.atomic_write_text(out / "config.json", json.dumps(info, indent=1) + "\n")
     if not (data / "tokenizer.json").exists():
         return {}
     shutil.copyfile(data / "tokenizer.json", out / "tokenizer.json")
@@ -790,7 +790,7 @@ def finish(run: Run) -> dict:
     from minillm.tokenizer import Tokenizer
 
     probe = fact_probe(run.model, Tokenizer.load(data / "tokenizer.json"), world_prompts(), run.device)
-    artifacts.atomic_write_text(out / "facts.jsonl", "".join(json.dumps(r) + "\n" for r in probe["rows"]))
+    files.atomic_write_text(out / "facts.jsonl", "".join(json.dumps(r) + "\n" for r in probe["rows"]))
     return {"fact_accuracy": round(probe["accuracy"], 4)}
 
 

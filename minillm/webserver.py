@@ -2,7 +2,7 @@
 
 `serve_web()` serves a site folder (default: the bundled data/web/ that `minillm world` writes) on 127.0.0.1 in
 a background thread, with what a folder of files cannot do alone: the redirects listed in its _manifest.json,
-404s, and the events calendar that never ends (pages rendered by minillm.world.trap_page). It can inject faults
+404s, and the events calendar that never ends (pages rendered by calendar_page). It can inject faults
 (Faults: 500, 503 and 429 with Retry-After, slow answers, dropped connections, oversized bodies, latency), picked
 by a hash of the path so every run fails alike, and it counts what it serves per path, so lesson 01, the tests
 and the default `minillm crawl` (minillm/crawl.py) can check politeness, retries and resumes against it.
@@ -17,6 +17,7 @@ import http.server
 import json
 import logging
 import mimetypes
+import re
 import sys
 import threading
 import time
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from minillm.artifacts import DATA_DIR
+from minillm.files import DATA_DIR
 from minillm.errors import UserError
 
 log = logging.getLogger("minillm.webserver")
@@ -135,9 +136,7 @@ class WebServer:
             return redirect.get("status", 301), {"Location": redirect["to"]}, b""
         trap = self.manifest.get("trap", {}).get("prefix")
         if trap and path.startswith(trap):
-            from minillm.world import trap_page
-
-            html = trap_page(path)
+            html = calendar_page(path, self.manifest.get("site_name", ""))
             if html is not None:
                 return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode("utf-8")
         file = self.file_for(path)
@@ -163,6 +162,36 @@ class WebServer:
         page = self.manifest.get("pages", {}).get(path if not path.endswith("/") else path + "index.html", {})
         # Like many old sites, a page in a legacy encoding declares it only in its <meta> tag.
         return "text/html; charset=utf-8" if page.get("encoding", "utf-8") == "utf-8" else "text/html"
+
+
+# The crawler trap: calendar pages are not on disk; the server renders each on demand, linked to the next month.
+CALENDAR_RE = re.compile(r"^/calendar/(\d{4,})/(\d{2})\.html$")
+MONTHS = ["", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
+def calendar_page(path: str, site_name: str) -> str | None:
+    """The HTML of an events-calendar page, /calendar/YYYY/MM.html, or None if `path` is not one.
+
+    Each page links to the next month (and the one before), so a crawler that follows links blindly
+    never runs out of new URLs.
+    """
+    match = CALENDAR_RE.match(path)
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    name = f"{MONTHS[month]} {year}"
+    nxt = (year + (month == 12), month % 12 + 1)
+    prev = (year - (month == 1), (month - 2) % 12 + 1)
+    links = [f'<a href="/calendar/{nxt[0]:04d}/{nxt[1]:02d}.html">Next month</a>']
+    if prev[0] >= 1:
+        links.insert(0, f'<a href="/calendar/{prev[0]:04d}/{prev[1]:02d}.html">Previous month</a>')
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        f"<title>Events: {name} | {site_name}</title>", "</head>", "<body>",
+        f'<div id="top"><a href="/index.html">{site_name}</a> | <a href="/events.html">Events</a></div>',
+        f'<div class="calendar"><h1>Events: {name}</h1>', f"<p>No events are planned for {name} yet.</p>",
+        f'<p class="pager">{" | ".join(links)}</p></div>', "</body>", "</html>", ""])
 
 
 def read_manifest(root: Path) -> dict:

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from minillm import artifacts, pipeline
+from minillm import artifacts, files, pipeline
 from minillm.errors import UserError
 
 STAGE_CODE = '''
@@ -119,8 +119,8 @@ def test_unknown_preset_and_stage_are_user_errors(stages):
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     target = tmp_path / "a.json"
-    artifacts.atomic_write_text(target, json.dumps({"v": 1}))
-    with pytest.raises(RuntimeError), artifacts.atomic_path(target) as tmp:
+    files.atomic_write_text(target, json.dumps({"v": 1}))
+    with pytest.raises(RuntimeError), files.atomic_path(target) as tmp:
         tmp.write_text("half")
         raise RuntimeError("interrupted")
     assert json.loads(target.read_text()) == {"v": 1}
@@ -132,4 +132,4 @@ def test_unwritable_folder_is_a_user_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(UserError, match="cannot create folder"):
-        artifacts.make_dir(blocker / "sub")
+        files.make_dir(blocker / "sub")

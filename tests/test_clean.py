@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minillm import clean
-from minillm.artifacts import ROOT
+from minillm.files import ROOT
 from minillm.errors import UserError
 
 PROSE = (

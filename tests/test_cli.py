@@ -40,7 +40,7 @@ def test_version_and_help():
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):
-    from minillm.artifacts import ROOT
+    from minillm.files import ROOT
 
     result = minillm(*args, cwd=ROOT)
     assert result.returncode == 2
@@ -50,7 +50,7 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
 
 
 def test_grade_exit_code_follows_full_marks(tmp_path):
-    from minillm.artifacts import ROOT
+    from minillm.files import ROOT
 
     result = minillm("grade", "exercises/00_warmup.ipynb", "--gradescope", str(tmp_path / "gs.json"), cwd=ROOT)
     assert result.returncode == 1

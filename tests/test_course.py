@@ -6,19 +6,19 @@ import nbformat
 import numpy as np
 import pytest
 
-from minillm import course
-from minillm.check import CheckFailed, exercise, expect_close, expect_equal, expect_true
+from minillm.course import release
+from minillm.course.check import CheckFailed, exercise, expect_close, expect_equal, expect_true
 from minillm.errors import UserError
 
-SOLUTIONS = sorted(course.SOLUTIONS_DIR.glob("*.ipynb"))
+SOLUTIONS = sorted(release.SOLUTIONS_DIR.glob("*.ipynb"))
 
 
 def test_exercises_folder_is_up_to_date(tmp_path):
-    released = course.release(out_dir=tmp_path)
-    committed = sorted(p.name for p in course.EXERCISES_DIR.glob("*.ipynb"))
+    released = release.release(out_dir=tmp_path)
+    committed = sorted(p.name for p in release.EXERCISES_DIR.glob("*.ipynb"))
     assert committed == sorted(p.name for p in released), "run `minillm course release`"
     for path in released:
-        assert filecmp.cmp(path, course.EXERCISES_DIR / path.name, shallow=False), (
+        assert filecmp.cmp(path, release.EXERCISES_DIR / path.name, shallow=False), (
             f"exercises/{path.name} is stale: run `minillm course release`"
         )
 
@@ -27,20 +27,20 @@ def test_exercises_folder_is_up_to_date(tmp_path):
 def test_solution_cells_carry_nbgrader_metadata(path):
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata["minillm"]["lesson"] == path.stem
-    ids = [course.nbgrader_meta(c).get("grade_id") for c in nb.cells]
+    ids = [release.nbgrader_meta(c).get("grade_id") for c in nb.cells]
     assert None not in ids, "every cell of a solution notebook needs nbgrader metadata"
     assert len(ids) == len(set(ids)), "grade_ids must be unique"
-    checks = [c for c in nb.cells if course.nbgrader_meta(c).get("grade")]
+    checks = [c for c in nb.cells if release.nbgrader_meta(c).get("grade")]
     assert len(checks) >= 3
     for cell in nb.cells:
-        meta = course.nbgrader_meta(cell)
+        meta = release.nbgrader_meta(cell)
         assert meta["schema_version"] == 3
         if meta["solution"]:
-            assert course.BEGIN_SOLUTION in cell.source and not meta["locked"]
+            assert release.BEGIN_SOLUTION in cell.source and not meta["locked"]
             assert f"check_{meta['grade_id'].removeprefix('ex_')}" in ids, "each answer cell has its check cell"
         if meta["grade"]:
             assert meta["locked"] and meta["points"] > 0
-            assert course.BEGIN_HIDDEN in cell.source, "each check cell has hidden tests"
+            assert release.BEGIN_HIDDEN in cell.source, "each check cell has hidden tests"
 
 
 def test_release_replaces_solutions_and_removes_hidden_tests_and_outputs():
@@ -52,7 +52,7 @@ def test_release_replaces_solutions_and_removes_hidden_tests_and_outputs():
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="ok\n")]
     nb.cells[1].execution_count = 3
     nb.metadata["widgets"] = {"state": {}}
-    ex = course.release_notebook(nb)
+    ex = release.release_notebook(nb)
     assert ex.cells[0].source == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
     assert ex.cells[1].source == "assert f(1) == 2\nprint('ok')"
     assert ex.cells[2].source == "Why?\nYOUR ANSWER HERE"
@@ -64,7 +64,7 @@ def test_release_replaces_solutions_and_removes_hidden_tests_and_outputs():
 def test_release_rejects_unbalanced_markers():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 1")])
     with pytest.raises(UserError, match="never closed"):
-        course.release_notebook(nb, "broken.ipynb")
+        release.release_notebook(nb, "broken.ipynb")
 
 
 def test_release_writes_nothing_when_one_notebook_is_broken(tmp_path):
@@ -75,7 +75,7 @@ def test_release_writes_nothing_when_one_notebook_is_broken(tmp_path):
     nbformat.write(good, source / "a.ipynb")
     nbformat.write(bad, source / "b.ipynb")
     with pytest.raises(UserError, match="b.ipynb"):
-        course.release(source, tmp_path / "out")
+        release.release(source, tmp_path / "out")
     assert not list((tmp_path / "out").glob("*.ipynb"))
 
 

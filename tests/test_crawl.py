@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from minillm import crawl as C
-from minillm.artifacts import DATA_DIR, ROOT
+from minillm.files import DATA_DIR, ROOT
 from minillm.errors import UserError
 from minillm.webserver import FAULT_KINDS, Faults, serve_web
 

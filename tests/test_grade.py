@@ -7,10 +7,10 @@ import json
 import nbformat
 import pytest
 
-from minillm import course, grade
+from minillm.course import grade, release
 
-WARMUP = course.SOLUTIONS_DIR / "00_warmup.ipynb"
-EXERCISE = course.EXERCISES_DIR / "00_warmup.ipynb"
+WARMUP = release.SOLUTIONS_DIR / "00_warmup.ipynb"
+EXERCISE = release.EXERCISES_DIR / "00_warmup.ipynb"
 POINTS = {"softmax": 2, "cross_entropy": 2, "sample": 2, "perplexity": 1}
 
 
@@ -19,19 +19,19 @@ def scores(results):
 
 
 def solution_source(grade_id):
-    return next(c.source for c in nbformat.read(WARMUP, as_version=4).cells if course.nbgrader_meta(c)["grade_id"] == grade_id)
+    return next(c.source for c in nbformat.read(WARMUP, as_version=4).cells if release.nbgrader_meta(c)["grade_id"] == grade_id)
 
 
 def submission(tmp_path, answers=None, drop=(), edit_check=None):
     """The released exercise with some answer cells filled in (by grade_id) and some cells deleted."""
     nb = nbformat.read(EXERCISE, as_version=4)
     for cell in nb.cells:
-        grade_id = course.nbgrader_meta(cell)["grade_id"]
+        grade_id = release.nbgrader_meta(cell)["grade_id"]
         if answers and grade_id in answers:
             cell.source = solution_source(grade_id) if answers[grade_id] == "solution" else answers[grade_id]
         if edit_check and grade_id == edit_check:
             cell.source = "print('all good, trust me')"
-    nb.cells = [c for c in nb.cells if course.nbgrader_meta(c)["grade_id"] not in drop]
+    nb.cells = [c for c in nb.cells if release.nbgrader_meta(c)["grade_id"] not in drop]
     path = tmp_path / "submission.ipynb"
     nbformat.write(nb, path)
     return path

@@ -6,7 +6,7 @@ import sys
 
 import tomllib
 
-from minillm.artifacts import ROOT
+from minillm.files import ROOT
 
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name, where they differ
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from minillm import artifacts, train
-from minillm.artifacts import ROOT
+from minillm.files import ROOT
 
 
 def test_tiny_pipeline_end_to_end():

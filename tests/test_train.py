@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from minillm import train as T
-from minillm.artifacts import DATA_DIR
+from minillm.files import DATA_DIR
 from minillm.errors import UserError
 from minillm.model import GPT, GPTConfig
 from minillm.tokenizer import TokenizerConfig, build_stage
@@ -163,7 +163,7 @@ def test_training_lowers_the_loss_and_writes_the_run(data, tmp_path):
     assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "tokenizer.json").read_bytes() == (data / "tokenizer.json").read_bytes()
     facts = [json.loads(line) for line in (tmp_path / "facts.jsonl").read_text().splitlines()]
-    assert [(f["prompt"], f["answer"]) for f in facts] == cloze_prompts()
+    assert [(f["prompt"], f["answer"]) for f in facts] == [(r["prompt"], r["answer"]) for r in cloze_prompts()]
     assert result["fact_accuracy"] == pytest.approx(sum(f["correct"] for f in facts) / len(facts), abs=1e-4)
     state = torch.load(tmp_path / "checkpoint" / "state.pt", weights_only=True)
     assert state["step"] == 30 and len(state["rng"]) == 1

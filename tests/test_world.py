@@ -9,7 +9,7 @@ import re
 import urllib.robotparser
 import zipfile
 import zlib
-from collections import deque
+from collections import Counter, deque
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 from minillm import world
+from minillm.webserver import calendar_page as served_calendar_page
+from minillm.world import write
 from minillm.errors import UserError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -60,6 +62,11 @@ def parse(raw: bytes) -> tuple:
     return parser.links, normalise("".join(parser.text))
 
 
+def trap_page(path: str) -> str | None:
+    """A calendar page as the local web server renders it (they are not on disk)."""
+    return served_calendar_page(path, world.write.SITE_NAME)
+
+
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -71,7 +78,7 @@ def generated(tmp_path_factory) -> Path:
     (out / "web").mkdir()
     (out / "web" / "stale.html").write_text("old")
     (out / "notes.txt").write_text("mine")
-    assert world.main(["--out", str(out), "--quiet"]) == 0
+    assert write.main(["--out", str(out), "--quiet"]) == 0
     return out
 
 
@@ -155,7 +162,7 @@ def test_world_is_big_enough_and_small_enough(generated, manifest):
 def test_main_replaces_the_world_and_keeps_other_files(generated):
     assert not (generated / "web" / "stale.html").exists()
     assert (generated / "notes.txt").read_text() == "mine"
-    assert sorted(p.name for p in generated.iterdir()) == ["README.md", "notes.txt", "preferences", "rl", "sft", "web"]
+    assert sorted(p.name for p in generated.iterdir()) == ["README.md", "langid", "notes.txt", "preferences", "probe", "rl", "sft", "web"]
 
 
 def test_write_world_refuses_a_file_as_its_folder(tmp_path):
@@ -197,7 +204,7 @@ def test_every_link_is_a_page_or_a_planted_defect(site, manifest):
                 continue
             assert not urlsplit(url).netloc, f"{path} links to an undeclared host: {url}"
             local = urlsplit(url).path
-            assert local in site or local in planted or url in planted or world.trap_page(local), (path, url)
+            assert local in site or local in planted or url in planted or trap_page(local), (path, url)
 
 
 def test_every_planted_link_is_linked_from_some_page(site, manifest):
@@ -230,7 +237,7 @@ def test_redirects_are_served_not_stored_and_include_a_chain_and_a_loop(generate
 def test_broken_links_are_missing_everywhere(generated, manifest):
     for path in manifest["broken_links"]:
         assert not (generated / "web" / path.lstrip("/")).exists()
-        assert path not in manifest["redirects"] and world.trap_page(path) is None
+        assert path not in manifest["redirects"] and trap_page(path) is None
 
 
 def test_binary_links_are_real_files(generated):
@@ -263,14 +270,14 @@ def test_the_calendar_trap_never_ends(generated, manifest, site):
     path, seen = manifest["trap"]["start"], set()
     assert "/events.html" in manifest["pages"] and any(urlsplit(u).path == path for u in site["/events.html"][0])
     for _ in range(40):
-        html = world.trap_page(path)
+        html = trap_page(path)
         assert html is not None and path not in seen and not (generated / "web" / path.lstrip("/")).exists()
         seen.add(path)
         path = re.search(r'href="([^"]+)">Next month', html).group(1)
     assert "/calendar/2027/04.html" in seen
     for bad in ("/calendar/2024/13.html", "/calendar/2024/1.html", "/calendar/0000/01.html", "/calendars/2024/01.html",
                 "/calendar/2024/01.htm"):
-        assert world.trap_page(bad) is None, bad
+        assert trap_page(bad) is None, bad
 
 
 # ----------------------------------------------------------------------------- the planted defects
@@ -455,7 +462,7 @@ def test_held_out_questions_never_appear_on_the_web(site, manifest, records):
 
 def test_cloze_prompts_are_stated_on_the_web_and_match_the_knowledge_base(manifest):
     text = "\n".join(p["main_text"] for p in manifest["pages"].values() if p["good"])
-    prompts = world.cloze_prompts()
+    prompts = [(r["prompt"], r["answer"]) for r in world.cloze_prompts()]
     assert ("The capital of France is", "Paris") in prompts and len(prompts) >= 300
     rare = [(p, a) for p, a in prompts if text.count(f"{p} {a}") < 3]
     assert not rare
@@ -463,12 +470,35 @@ def test_cloze_prompts_are_stated_on_the_web_and_match_the_knowledge_base(manife
     assert {a for p, a in prompts if p.startswith("The capital of")} == capitals
 
 
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_language_id_samples_keep_the_held_out_pages_out_of_training(generated, manifest):
+    train, test = read_jsonl(generated / "langid" / "train.jsonl"), read_jsonl(generated / "langid" / "test.jsonl")
+    assert {r["lang"] for r in train} == {r["lang"] for r in test} == {"en", "fr", "es"}
+    for record in test:
+        assert manifest["pages"][record["path"]]["lang"] == record["lang"]
+    assert not {r["path"] for r in test} & {r["path"] for r in train}
+    assert all(manifest["pages"][r["path"]]["main_text"] == r["text"] for r in train)
+    assert max(Counter(r["lang"] for r in train).values()) == 150
+
+
+def test_fact_probe_prompts_name_their_relation_and_subject(generated):
+    rows = read_jsonl(generated / "probe" / "cloze.jsonl")
+    assert rows == world.cloze_prompts()
+    by_relation = Counter(r["relation"] for r in rows)
+    assert by_relation["capital"] == len(world.COUNTRIES) and set(by_relation) >= {"continent", "young", "addition"}
+    assert all(r["subject"] and r["answer"] and r["prompt"] for r in rows)
+
+
 # ----------------------------------------------------------------------------- the datasheet
 
 
 def test_datasheet_counts_match_the_files(generated, manifest, records):
     readme = (generated / "README.md").read_text(encoding="utf-8")
-    for name, rows in records.items():
+    eval_sets = {name: read_jsonl(generated / f"{name}.jsonl") for name in ("probe/cloze", "langid/train", "langid/test")}
+    for name, rows in {**records, **eval_sets}.items():
         row = re.search(rf"\| `{name}.jsonl` \| [^|]+ \| ([\d,]+) \| ([\d,]+) \|", readme)
         assert int(row.group(1).replace(",", "")) == len(rows), name
         assert int(row.group(2).replace(",", "")) == (generated / f"{name}.jsonl").stat().st_size, name

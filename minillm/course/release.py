@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from tqdm.auto import tqdm
 
-from minillm.artifacts import ROOT, atomic_write_text, make_dir
+from minillm.files import ROOT, atomic_write_text, make_dir
 from minillm.errors import UserError
 
 SOLUTIONS_DIR = ROOT / "solutions"

@@ -1,12 +1,8 @@
-"""The bundled world's files: every page as HTML with boilerplate, the trap, robots.txt, the manifest (issue 3).
+"""The world's files: every page as HTML with boilerplate, robots.txt, files, and the manifest.
 
-The fourth step of the world generator (minillm/world.py): render each Page of the Site inside a header,
-navigation, sidebar, footer, cookie banner, scripts and styles, in one of several layouts, linking names in
-the text to their pages; break the markup of malformed pages; write the non-HTML files (PDF, PNG, ZIP) byte
-for byte reproducibly; and describe everything in _manifest.json, the ground truth lessons 01 and 02 score
-against. trap_page renders the endless events calendar that the local web server serves (lesson 01).
-
-Entry points: web_files, render, trap_page, manifest, robots_txt.
+Each Page is rendered inside a header, navigation, sidebar, footer, cookie banner, scripts and styles, in one
+of several layouts; malformed pages get broken markup; PDF, PNG and ZIP files are written byte for byte
+reproducibly; _manifest.json describes everything, the ground truth lessons 01 and 02 score against.
 """
 
 import html
@@ -22,9 +18,9 @@ import zlib
 
 from tqdm.auto import tqdm
 
-from minillm.world_facts import ANIMALS, CONTINENTS, COUNTRIES, PLANETS
-from minillm.world_site import BINARIES, BROKEN, EXTERNAL, FOOTER, NAV, NON_HTTP, SHARE_LINKS, TAGS, Site
-from minillm.world_text import CRAWL_DELAY, DISALLOWED, MONTHS, SITE_NAME, TRAP_PREFIX, Page, cap, rng_for, slug
+from minillm.world.facts import ANIMALS, CONTINENTS, COUNTRIES, PLANETS
+from minillm.world.site import BINARIES, BROKEN, EXTERNAL, FOOTER, NAV, NON_HTTP, SHARE_LINKS, TAGS, Site
+from minillm.world.text import CRAWL_DELAY, DISALLOWED, SITE_NAME, TRAP_PREFIX, Page, cap, rng_for, slug
 
 # ----------------------------------------------------------------------------- HTML
 
@@ -267,36 +263,6 @@ def malform(document: str, rng: random.Random) -> str:
         ["</div>", "</span>", "<!-- end of page"])
 
 
-# ----------------------------------------------------------------------------- the crawler trap
-
-
-TRAP_RE = re.compile(r"^/calendar/(\d{4,})/(\d{2})\.html$")
-
-
-def trap_page(path: str) -> str | None:
-    """The HTML of an events-calendar page, /calendar/YYYY/MM.html, or None if `path` is not one.
-
-    These pages are not on disk: the local server renders them on demand. Each links to the next month (and
-    the one before), so a crawler that follows links blindly never runs out of new URLs.
-    """
-    match = TRAP_RE.match(path)
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    name = f"{MONTHS[month]} {year}"
-    nxt = (year + (month == 12), month % 12 + 1)
-    prev = (year - (month == 1), (month - 2) % 12 + 1)
-    links = [f'<a href="/calendar/{nxt[0]:04d}/{nxt[1]:02d}.html">Next month</a>']
-    if prev[0] >= 1:
-        links.insert(0, f'<a href="/calendar/{prev[0]:04d}/{prev[1]:02d}.html">Previous month</a>')
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        f"<title>Events: {name} | {SITE_NAME}</title>", "</head>", "<body>",
-        f'<div id="top"><a href="/index.html">{SITE_NAME}</a> | <a href="/events.html">Events</a></div>',
-        f'<div class="calendar"><h1>Events: {name}</h1>', f"<p>No events are planned for {name} yet.</p>",
-        f'<p class="pager">{" | ".join(links)}</p></div>', "</body>", "</html>", ""])
-
-
 # ----------------------------------------------------------------------------- files that are not HTML
 
 
@@ -407,7 +373,7 @@ def manifest(site: Site) -> dict:
                    "blocked_agents": ["BadBot"]},
         "trap": {"prefix": TRAP_PREFIX, "start": "/calendar/2024/01.html", "pattern": "/calendar/YYYY/MM.html",
                  "description": "An events calendar: /calendar/YYYY/MM.html pages are not on disk; the server "
-                 "renders them with minillm.world.trap_page(path), and each links to the next and previous month, "
+                 "renders them (minillm.webserver.calendar_page), and each links to the next and previous month, "
                  "so the URLs never run out. Linked from /events.html."},
         "duplicate_groups": site.duplicate_groups,
         "languages": {lang: sorted(p for p, page in site.pages.items() if page.lang == lang) for lang in ("es", "fr")},

@@ -1,17 +1,13 @@
-"""The bundled world's other writing: stories, how-to guides, forum threads, quizzes, diaries and letters (issue 3).
+"""The world's other writing: stories, how-to guides, forum threads, quizzes, diaries and letters.
 
-The second step of the world generator (minillm/world.py): the same facts as minillm/world_text.py, told in other
-genres and other words, so that a model trained on the mini web meets each fact many times in many phrasings.
-Forum threads and quizzes also record the sums they state, so that the arithmetic test splits stay unseen.
-
-Entry points: trip_story, animal_story, fable, space_story, science_story, trip_howto, pet_howto, forum_thread,
-quiz_pages, travel_diary, pen_pal_letter, animal_diary.
+The same facts as text.py in other genres and other words, so that a model meets each fact many times in
+many phrasings. Forum threads and quizzes record the sums they state, so the arithmetic test splits stay unseen.
 """
 
 import random
 
-from minillm.world_facts import ANIMALS, CONTINENTS, COUNTRIES, PEOPLE, PLANETS, RELATIVES, SCIENCE_FACTS, USERNAMES
-from minillm.world_text import (
+from minillm.world.facts import ANIMALS, CONTINENTS, COUNTRIES, PEOPLE, PLANETS, RELATIVES, SCIENCE_FACTS, USERNAMES
+from minillm.world.text import (
     A_DIET,
     A_FOOD,
     A_HOME,

@@ -1,20 +1,16 @@
-"""The bundled world's words: the facts as English sentences, and the encyclopedia pages (issue 3).
+"""The world's words: the facts as English sentences, and the encyclopedia pages.
 
-The first step of the world generator (minillm/world.py): small text helpers (fill and say draw one sentence from
-each list of templates), the canonical sentences that the fact probe and the chat sets repeat, the Page that every
-later step builds, and the articles and fact sheets about countries, continents, animals, planets, science and
-arithmetic. Each page draws from its own generator, seeded by its name (rng_for), so the pages never depend on the
-order they are made in. The templates here are reused by the stories, the forum and the chat replies.
-
-Entry points: Page, rng_for, fill, say, country_values, animal_values, planet_values, country_article,
-animal_article, planet_article, science_article, addition_page, times_page.
+Small text helpers (`fill` and `say` draw one sentence from each list of templates), the canonical sentences
+that the fact probe and the chat sets repeat, the `Page` every later step builds, and the articles and fact
+sheets on countries, continents, animals, planets, science and arithmetic. Each page draws from its own
+generator seeded by its name (`rng_for`), so pages never depend on the order they are made in.
 """
 
 import random
 import re
 from dataclasses import dataclass, field
 
-from minillm.world_facts import CONTINENTS, COUNTRIES, PLANETS, SCIENCE_FACTS
+from minillm.world.facts import CONTINENTS, COUNTRIES, PLANETS, SCIENCE_FACTS
 
 SEED = "minillm-world-1"
 SITE_NAME = "Small World"

@@ -1,17 +1,14 @@
-"""The bundled world's site: the pages a cleaner must reject, and the links that make one site (issue 3).
+"""The world's site: the pages a cleaner must reject, and the links that make one site.
 
-The third step of the world generator (minillm/world.py). It adds the pages that lesson 02 has to handle (very
-long pages, personal data, spam and keyword stuffing, stubs, robots-disallowed pages, French and Spanish pages,
-pages in legacy encodings) to the content of minillm/world_text.py and minillm/world_stories.py, then links them
-into one Site: indexes and pagination, related-page blocks, mirrors, print versions and near-duplicates,
-malformed pages, redirects, broken links, files and other hosts.
-
-Entry points: build_site, Site.
+Adds what lesson 02 has to handle (very long pages, personal data, spam, stubs, robots-disallowed pages,
+French and Spanish pages, legacy encodings) to the content of text.py and stories.py, then links it all
+into one `Site`: indexes, related pages, mirrors, print versions, near-duplicates, malformed pages,
+redirects, broken links, files and other hosts.
 """
 
 from dataclasses import dataclass, field
 
-from minillm.world_facts import (
+from minillm.world.facts import (
     ANIMALS,
     CONTINENTS,
     COUNTRIES,
@@ -20,7 +17,7 @@ from minillm.world_facts import (
     SCIENCE_FACTS,
     SPANISH_COUNTRIES,
 )
-from minillm.world_stories import (
+from minillm.world.stories import (
     EXPERIMENTS,
     PETS,
     animal_diary,
@@ -39,7 +36,7 @@ from minillm.world_stories import (
     trip_howto,
     trip_story,
 )
-from minillm.world_text import (
+from minillm.world.text import (
     A_DIET,
     A_FOOD,
     A_INTRO,

@@ -30,8 +30,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from tqdm.auto import tqdm
 
-from minillm.check import NOT_IMPLEMENTED
-from minillm.course import (
+from minillm.course.check import NOT_IMPLEMENTED
+from minillm.course.release import (
     BEGIN_HIDDEN,
     END_HIDDEN,
     SOLUTIONS_DIR,
@@ -174,7 +174,7 @@ def run_in_subprocess(plan: list[dict], cell_timeout: int, notebook_timeout: int
         plan_file.write_text(json.dumps(plan))
         results_file.touch()
         env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-        cmd = [sys.executable, "-m", "minillm.grade", str(plan_file), str(results_file), str(cell_timeout)]
+        cmd = [sys.executable, "-m", "minillm.course.grade", str(plan_file), str(results_file), str(cell_timeout)]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             proc.wait(timeout=notebook_timeout)

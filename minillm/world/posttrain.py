@@ -1,18 +1,15 @@
-"""The bundled world's post-training sets: SFT conversations, preference pairs and RL prompts (issue 3).
+"""The world's post-training sets: SFT conversations, preference pairs and RL prompts (lessons 09-11).
 
-The fifth step of the world generator (minillm/world.py), for lessons 09-11: one Question per fact (and per
-sum), each with a checkable answer, a good reply and plausible bad ones, turned into chats for supervised
-fine-tuning, (chosen, rejected) pairs for the reward model, and prompts with verifiable answers for RL. A seeded
-fifth of the countries, animals, planets, science facts and unsafe requests, and sums that the web never states,
-are held out for the test splits.
-
-Entry points: all_questions, sft_records, preference_records, rl_records, Question.
+One Question per fact (and per sum), each with a checkable answer, a good reply and plausible bad ones, turned
+into chats for fine-tuning, (chosen, rejected) pairs for the reward model, and prompts with verifiable answers.
+A seeded fifth of the countries, animals, planets, science facts and unsafe requests, and sums the web never
+states, are held out for the test splits.
 """
 
 from dataclasses import dataclass
 
-from minillm.world_facts import ANIMALS, CONTINENTS, COUNTRIES, PLANETS, SCIENCE_FACTS, UNSAFE_REQUESTS
-from minillm.world_stories import (
+from minillm.world.facts import ANIMALS, CONTINENTS, COUNTRIES, PLANETS, SCIENCE_FACTS, UNSAFE_REQUESTS
+from minillm.world.stories import (
     S_FABLE,
     S_FABLE_FOOD,
     S_FABLE_HOME,
@@ -27,7 +24,7 @@ from minillm.world_stories import (
     S_TRIP_WHERE,
     story_people,
 )
-from minillm.world_text import (
+from minillm.world.text import (
     A_FOOD,
     A_HOME,
     A_INTRO,

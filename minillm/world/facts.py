@@ -1,12 +1,8 @@
-"""The knowledge base the bundled world is written from (data only; the writing is in minillm/world_*.py, see world.py).
+"""The knowledge base the bundled world is written from (data only).
 
 Real, common-knowledge facts: countries with their capitals, continents, languages, currencies and one
 famous sight; animals with their class, habitat, diet, food, size and young; the eight planets; simple
-science facts. Lesson 01-02 crawl and clean pages written from these facts, lesson 07 probes a trained
-model with `minillm.world.cloze_prompts()`, lessons 09-11 ask chat questions about them.
-
-Entry points: COUNTRIES, ANIMALS, PLANETS, SCIENCE_FACTS, CONTINENTS, FRENCH_COUNTRIES, SPANISH_COUNTRIES,
-UNSAFE_REQUESTS, PEOPLE, USERNAMES.
+science facts. The mini web states them, the fact probe asks about them, the chat sets quiz on them.
 """
 
 from typing import NamedTuple

@@ -1,0 +1,58 @@
+"""Token files: a corpus as token ids on disk, the bridge from the tokenizer (lesson 03) to training (lesson 07).
+
+A folder of token files holds `train.bin` and `val.bin` (or shards `train_000000.bin`, ...): each document's
+ids followed by <|endoftext|>, as uint16 (or uint32 for vocabularies over 65,536), with `meta.json` beside
+them naming the dtype. Training memory-maps them, so a corpus larger than RAM costs nothing to open.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from minillm.errors import UserError
+from minillm.files import file_digest
+
+
+def load_tokens(path: str | Path) -> np.ndarray:
+    """A train.bin / val.bin token file as a read-only numpy memmap (dtype from meta.json beside it)."""
+    path = Path(path)
+    try:
+        dtype = np.dtype(json.loads((path.parent / "meta.json").read_text(encoding="utf-8"))["dtype"])
+    except FileNotFoundError:
+        raise UserError(f"no meta.json next to {path} (it gives the token dtype)") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise UserError(f"{path.parent / 'meta.json'} is corrupted ({e})") from None
+    if not path.is_file():
+        raise UserError(f"no token file at {path}")
+    size = path.stat().st_size
+    if size % dtype.itemsize:
+        raise UserError(f"{path} is truncated: {size} bytes is not a whole number of {dtype.name} tokens")
+    return np.memmap(path, dtype=dtype, mode="r") if size else np.zeros(0, dtype=dtype)
+
+
+def load_split(folder: Path, split: str, block_size: int) -> list[np.ndarray]:
+    """The token files of a split as memmaps: `<split>.bin`, or shards `<split>_*.bin`, with meta.json beside."""
+    folder = Path(folder)
+    files = [folder / f"{split}.bin"] if (folder / f"{split}.bin").exists() else sorted(folder.glob(f"{split}_*.bin"))
+    if not files:
+        raise UserError(f"no {split}.bin or {split}_*.bin token files in {folder}")
+    arrays = [a for a in (load_tokens(f) for f in files) if len(a) > block_size]
+    if not arrays:
+        raise UserError(f"the {split} tokens in {folder} are shorter than one window of {block_size + 1} tokens")
+    return arrays
+
+
+def read_meta(folder: Path) -> dict:
+    try:
+        return json.loads((Path(folder) / "meta.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"no meta.json in {folder}: point --data at the tokenizer stage's folder") from None
+    except json.JSONDecodeError as e:
+        raise UserError(f"{Path(folder) / 'meta.json'} is not valid JSON: {e}") from None
+
+
+def tokenizer_id(folder: Path) -> str:
+    """A short digest naming the tokenizer the token files were made with (checked when resuming)."""
+    folder = Path(folder)
+    return file_digest(folder / "tokenizer.json" if (folder / "tokenizer.json").exists() else folder / "meta.json")
