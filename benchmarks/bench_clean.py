@@ -1,4 +1,4 @@
-"""Benchmark of minillm.clean against peers, measured side by side in one run.
+"""Benchmark of lesson 02's cleaning (minillm.clean, extract, dedup) against peers, side by side in one run.
 
 1. Cleaning throughput (MB of HTML per second) of the whole `clean_pages` pipeline and of `extract_text`
    alone, against the floor every BeautifulSoup extractor pays: parsing the page and calling get_text().
@@ -18,7 +18,7 @@ import time
 
 from bs4 import BeautifulSoup
 
-from minillm import clean
+from minillm import clean, dedup, extract, langid
 
 try:
     from datasketch import MinHash, MinHashLSH
@@ -43,32 +43,32 @@ def bs4_get_text(pages: list[dict]) -> None:
 
 
 def minillm_pairs(texts: list[str]) -> set:
-    return clean.lsh_pairs(clean.minhash_signatures(texts, 112, 5), 14, 8)
+    return dedup.lsh_pairs(dedup.minhash_signatures(texts, 112, 5), 14, 8)
 
 
 def datasketch_pairs(texts: list[str]) -> set:
     lsh = MinHashLSH(num_perm=112, params=(14, 8))
     signatures = []
     for i, text in enumerate(texts):
-        m = MinHash(num_perm=112, seed=1)
-        m.update_batch([s.encode() for s in clean.shingles(text)])
-        lsh.insert(i, m)
-        signatures.append(m)
-    return {(min(i, j), max(i, j)) for i, m in enumerate(signatures) for j in lsh.query(m) if i != j}
+        signature = MinHash(num_perm=112, seed=1)
+        signature.update_batch([shingle.encode() for shingle in dedup.shingles(text)])
+        lsh.insert(i, signature)
+        signatures.append(signature)
+    return {(min(i, j), max(i, j)) for i, signature in enumerate(signatures) for j in lsh.query(signature) if i != j}
 
 
 def naive_pairs(texts: list[str], threshold: float = 0.75) -> set:
-    shingle_sets = [clean.shingles(t) for t in texts]
+    shingle_sets = [dedup.shingles(t) for t in texts]
     return {(i, j) for i in range(len(texts)) for j in range(i + 1, len(texts))
-            if clean.jaccard(shingle_sets[i], shingle_sets[j]) >= threshold}
+            if dedup.jaccard(shingle_sets[i], shingle_sets[j]) >= threshold}
 
 
 def as_clusters(pairs: set, n: int) -> set:
     """Pairs -> the set of all within-cluster pairs (LSH reports chains; compare the clusters they imply)."""
-    uf = clean.UnionFind(n)
+    union_find = dedup.UnionFind(n)
     for i, j in pairs:
-        uf.union(i, j)
-    return clean.cluster_pairs(c for c in uf.clusters() if len(c) > 1)
+        union_find.union(i, j)
+    return dedup.cluster_pairs(c for c in union_find.clusters() if len(c) > 1)
 
 
 def main() -> None:
@@ -79,11 +79,11 @@ def main() -> None:
 
     pages = clean.read_bundled_web()
     mb = sum(len(p["html"].encode()) for p in pages) / 1e6
-    clean.default_language_model()  # trained once, outside the timings
+    langid.default_language_model()  # trained once, outside the timings
     print(f"# Cleaning: {len(pages):,} pages of the bundled web, {mb:.1f} MB of HTML, median of {args.rounds} rounds")
     timing = race({
         "bs4 parse + get_text (floor)": lambda: bs4_get_text(pages),
-        "minillm extract_text": lambda: [clean.extract_text(p["html"]) for p in pages],
+        "minillm extract_text": lambda: [extract.extract_text(p["html"]) for p in pages],
         "minillm clean_pages (all steps)": lambda: clean.clean_pages(pages, clean.CleanConfig(), progress=False),
     }, args.rounds)
     floor = timing["bs4 parse + get_text (floor)"]
@@ -113,7 +113,7 @@ def main() -> None:
         found["datasketch"] = as_clusters(datasketch_pairs(subset), len(subset))
     print(f"\n# Duplicate pairs on those {len(subset)} docs (truth: exact Jaccard >= 0.75 -> {len(truth)} pairs)")
     for name, pairs in found.items():
-        precision, recall = clean.pair_scores(pairs, truth)
+        precision, recall = dedup.pair_scores(pairs, truth)
         print(f"{name:12s} {len(pairs):4d} pairs   precision {precision:.2f}   recall {recall:.2f}")
 
 

@@ -1,4 +1,4 @@
-"""Benchmark of minillm.crawl: crawl throughput on the local server with politeness off.
+"""Benchmark of the crawler (minillm/crawler.py): crawl throughput on the local server with politeness off.
 
 The server (`minillm serve-web` over the bundled data/web) runs in its own process, so the crawler has the
 Python interpreter to itself. Measured in the same run:
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import requests
 
-from minillm.crawl import BUNDLED_HOME, PRESETS, Crawler, read_pages
+from minillm.crawl import BUNDLED_HOME, PRESETS
+from minillm.crawler import Crawler, read_pages
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:

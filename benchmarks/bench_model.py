@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 import transformers
 
-from minillm.model import GPT, PEAK_FLOPS, PRESETS
+from minillm.devices import PEAK_FLOPS
+from minillm.model import GPT, PRESETS
 
 CASES = [  # (name, config, batch size, sequence length, training steps per timed sample)
     ("tiny", PRESETS["tiny"], 8, 256, 5),

@@ -24,7 +24,10 @@ from tokenizers import Tokenizer as HFTokenizer
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
 from minillm.files import DATA_DIR
-from minillm.tokenizer import EOT, Tokenizer, count_pretokens, learn_merges
+from minillm.merges import learn_merges
+from minillm.pretokens import count_pretokens
+from minillm.tokenizer import Tokenizer
+from minillm.tokens import EOT
 
 
 def generated_documents(n_bytes: int, seed: int = 0) -> list[str]:

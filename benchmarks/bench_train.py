@@ -9,7 +9,7 @@
    every core, and `torchrun --nproc-per-node=2` (gloo, 1 thread per process). Speed-up = 2 processes /
    1 process with 1 thread (ideal 2.0 on 2 free cores).
 
-MFU counts 6N + 12 L C T FLOPs per token against minillm.model.PEAK_FLOPS["cpu"] (AVX-512 FMA peak).
+MFU counts 6N + 12 L C T FLOPs per token against minillm.devices.PEAK_FLOPS["cpu"] (AVX-512 FMA peak).
 
     python benchmarks/bench_train.py [--data DIR] [--steps 30] [--repeats 3]
 """
@@ -31,27 +31,27 @@ import numpy as np
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as minillm.train sets it, so that both sides run alike
 import torch
 
-from minillm import artifacts
-from minillm import train as T
+from minillm import artifacts, train
 from minillm.model import GPT
+from minillm.tokens import load_split, read_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def loop_tokens_per_sec(cfg: T.TrainConfig, data: Path) -> tuple[float, float]:
+def loop_tokens_per_sec(cfg: train.TrainConfig, data: Path) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as out:
-        run = T.train(cfg, data, Path(out), progress=False)
+        run = train.train(cfg, data, Path(out), progress=False)
     return run["tokens_per_sec"], run["mfu"]
 
 
-def bare_tokens_per_sec(cfg: T.TrainConfig, data: Path) -> float:
+def bare_tokens_per_sec(cfg: train.TrainConfig, data: Path) -> float:
     """The model's own training step on one fixed batch: forward, backward, AdamW, nothing else."""
-    config = T.model_config(cfg, int(T.read_meta(data)["vocab_size"]))
+    config = train.model_config(cfg, int(read_meta(data)["vocab_size"]))
     torch.manual_seed(cfg.seed)
     model = GPT(config)
-    optimizer = T.make_optimizer(model, cfg, torch.device("cpu"))
-    x, y = T.sample_batch(T.load_split(data, "train", config.block_size), cfg.batch_size, config.block_size,
-                          np.random.default_rng(0))
+    optimizer = train.make_optimizer(model, cfg, torch.device("cpu"))
+    x, y = train.sample_batch(load_split(data, "train", config.block_size), cfg.batch_size, config.block_size,
+                              np.random.default_rng(0))
     seconds = []
     for _ in range(cfg.max_steps):
         started = time.perf_counter()
@@ -69,12 +69,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cli_run(cfg: T.TrainConfig, data: Path, processes: int, threads: int | None) -> dict:
+def cli_run(cfg: train.TrainConfig, data: Path, processes: int, threads: int | None) -> dict:
     """One `python -m minillm.train` run (under torchrun if processes > 1); its summary line."""
     flags = ["--data", str(data), "--quiet", "--max-steps", str(cfg.max_steps), "--eval-interval", str(cfg.max_steps),
              "--eval-batches", "1", "--log-interval", str(cfg.max_steps), "--checkpoint-interval", str(cfg.max_steps),
              "--batch-size", str(cfg.global_batch_size // processes), "--global-batch-size", str(cfg.global_batch_size),
-             "--no-probe", "--device", "cpu"]
+             "--device", "cpu"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
@@ -97,8 +97,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (default: 3)")
     args = parser.parse_args()
     data = args.data or artifacts.get("tokenizer", "tiny")
-    cfg = dataclasses.replace(T.PRESETS["tiny"], max_steps=args.steps, eval_interval=args.steps, eval_batches=1,
-                              log_interval=args.steps, checkpoint_interval=args.steps, probe=False, device="cpu")
+    cfg = dataclasses.replace(train.PRESETS["tiny"], max_steps=args.steps, eval_interval=args.steps, eval_batches=1,
+                              log_interval=args.steps, checkpoint_interval=args.steps, device="cpu")
     print(f"tiny preset, {args.steps} steps of {cfg.global_batch_size} x 256 tokens, {os.cpu_count()} CPU cores, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}")
 

@@ -27,7 +27,7 @@ for split, n in (("train", 50_000_000), ("val", 1_000_000)):
 PYEOF
 
 $PY -c "import torch; print('torch', torch.__version__, '|', torch.cuda.get_device_name(0), '|', torch.cuda.device_count(), 'GPU(s)')"
-COMMON=(--preset gpt2 --data "$WORK/tokens" --no-probe --eval-interval 100000 --eval-batches 8 --checkpoint-interval 100000
+COMMON=(--preset gpt2 --data "$WORK/tokens" --eval-interval 100000 --eval-batches 8 --checkpoint-interval 100000
         --batch-size 32 --global-batch-size 64 --quiet)
 
 echo "== 1. one GPU: GPT-2 124M, bf16 + torch.compile, 300 steps"

@@ -1,7 +1,7 @@
 """minillm: a small language model built from scratch, one lesson at a time.
 
-The package grows with the course; its modules, in pipeline order, are listed in README.md. Each module
-says in its docstring which lesson builds it. The command line is `minillm` (see minillm/cli.py).
+The pipeline's modules stand in lesson order, each saying in its docstring which lesson builds it;
+ARCHITECTURE.md draws the house. The command line is `minillm` (minillm/cli.py).
 """
 
 __version__ = "0.1.0"

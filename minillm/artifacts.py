@@ -2,14 +2,16 @@
 
 Every stage writes one folder, `runs/<preset>/<stage>/`. A lesson that needs an earlier stage's output
 asks for it by name, `artifacts.get("tokenizer", preset="tiny")`, which builds it (and what it needs) when
-the folder is missing or stale: when the stage's config, the source of its modules, the data files it
-reads, or an upstream artifact changed. The recipe and the stage's report live in `<stage>/stamp.json`.
+the folder is missing or stale: when the stage's config, the code of its modules (comments and docstrings
+aside), the data files it reads, or an upstream artifact changed. The recipe and the stage's report live in
+`<stage>/stamp.json`.
 
 A stage module provides `PRESETS` (preset name -> config dataclass) and
 `build_stage(cfg, inputs, out, progress) -> {"metrics": {...}, "figures": [...], "summary": "..."}`,
 writing into `out`, a private folder renamed into place only when the build succeeds.
 """
 
+import ast
 import contextlib
 import dataclasses
 import importlib
@@ -38,12 +40,18 @@ class Stage:
 
 # The pipeline, in order. A stage appears here when its lesson has landed, never before.
 STAGES: list[Stage] = [
-    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", code=("minillm.webserver",), data=("web",)),
+    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", data=("web",),
+          code=("minillm.crawler", "minillm.urls", "minillm.robots", "minillm.fetch", "minillm.charsets",
+                "minillm.webserver")),
     Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)",
+          code=("minillm.extract", "minillm.langid", "minillm.filters", "minillm.dedup", "minillm.pii"),
           data=("langid", "web/_manifest.json")),
-    Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)"),
+    Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)",
+          code=("minillm.pretokens", "minillm.merges", "minillm.tokens")),
     Stage("pretrain", "minillm.train", ("tokenizer",), "Pretrain the GPT (lessons 04-07)",
-          code=("minillm.model", "minillm.nn")),
+          code=("minillm.model", "minillm.nn", "minillm.checkpoint", "minillm.tokens", "minillm.devices", "minillm.runlog")),
+    Stage("probe", "minillm.probe", ("pretrain",), "What the model knows: the fact probe (lessons 07-08)",
+          code=("minillm.sample",), data=("probe",)),
 ]
 
 
@@ -76,7 +84,15 @@ def preset_config(stage: Stage, preset: str):
 
 
 def source_digest(module_name: str) -> str:
-    return file_digest(importlib.import_module(module_name).__file__)
+    """The digest of a module's code: its syntax tree without docstrings, so a comment or a reworded
+    docstring does not rebuild a stage (and a retrain), while any change to what the code does does."""
+    tree = ast.parse(Path(importlib.import_module(module_name).__file__).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return digest(ast.dump(tree).encode())
 
 
 def data_digest(name: str) -> str:

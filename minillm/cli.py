@@ -1,15 +1,8 @@
-"""The `minillm` command line (course spine): one subcommand per pipeline stage, plus the course tools.
+"""The `minillm` command line (the plumbing): one subcommand per pipeline stage, plus the course tools.
 
-    minillm pipeline --preset tiny        every stage, then runs/tiny/report.md
-    minillm world | serve-web | crawl | clean | tokenize | tokenize-shards | pretrain | sample   (one each)
-    minillm course release                solutions/ -> exercises/
-    minillm course run NOTEBOOK...        execute notebooks in place
-    minillm grade PATH... [--gradescope results.json]
-
-Bad input (a missing file, an unknown preset, a negative size, an unwritable folder) prints one line on
-stderr and exits with status 2; modules raise `minillm.errors.UserError` for it. A stage's flags live
-in its module (`add_arguments`, `run_from_args`), which is imported only when its command is run, so
-that `minillm --help` answers at once.
+Bad input prints one line on stderr and exits with status 2 (modules raise `minillm.errors.UserError`).
+A stage's flags live in its module (`add_arguments`, `run_from_args`), imported only when its command runs,
+so `minillm --help` answers at once.
 """
 
 import argparse
@@ -98,6 +91,8 @@ MODULE_COMMANDS = {
     "pretrain": ("minillm.train", "add_arguments", "run_from_args",
                  "pretrain the GPT; also `torchrun ... -m minillm.train` (lesson 07)"),
     "sample": ("minillm.sample", "add_arguments", "run_from_args", "generate text from a checkpoint (lesson 08)"),
+    "probe": ("minillm.probe", "add_arguments", "run_from_args",
+              "what a model knows: greedy completions of the world's cloze prompts (lessons 07-08)"),
 }
 
 

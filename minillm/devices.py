@@ -7,6 +7,8 @@ matmuls. Under `torchrun --nproc_per_node=N` each process joins a process group 
 
 import contextlib
 import os
+import signal
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -38,6 +40,9 @@ class Process:
         return self.rank == 0
 
 
+ONE_PROCESS = Process()  # training alone, without a process group
+
+
 def under_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ
 
@@ -57,7 +62,7 @@ def pick_device(choice: str = "auto", local_rank: int = 0) -> torch.device:
 def init_distributed(choice: str) -> tuple[Process, torch.device]:
     """Join torchrun's process group if we were started by torchrun; pick this process's device."""
     if not under_torchrun():
-        return Process(), pick_device(choice)
+        return ONE_PROCESS, pick_device(choice)
     rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local_rank = int(os.environ.get("LOCAL_RANK", rank))
     device = pick_device(choice, local_rank)
@@ -84,3 +89,23 @@ def peak_flops(device: torch.device) -> float | None:
         name = torch.cuda.get_device_name(device).lower()
         return next((flops for key, flops in PEAK_FLOPS.items() if key != "cpu" and key in name), None)
     return None
+
+
+class StopSignal:
+    """Turns SIGTERM (a scheduler's preemption, torchrun shutting down) into a flag the loop checks."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self.handle)
+        return self
+
+    def handle(self, signum, frame):
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)

@@ -1,20 +1,8 @@
 """A decoder-only transformer with GPT-2's architecture (lesson 06).
 
-Token and learned position embeddings, `n_layer` pre-LayerNorm blocks (attention and MLP from
-minillm.nn, each added to the residual stream), a final LayerNorm, and a head tied to the token
-embedding. The weights are laid out like GPT-2's, so Hugging Face GPT-2 checkpoints load unchanged.
-
-Main entry points:
-- `GPTConfig` and `PRESETS`: tiny (CPU, minutes), small (one GPU), gpt2 (= 124M) and the four GPT-2
-  sizes 124M, 350M, 774M, 1558M. `GPTConfig.num_params()` gives the size without building the model.
-- `GPT(config)`: `forward(idx, targets=None, kv_cache=None, attention_mask=None) -> (logits, loss)`;
-  `hidden_states(...)` (B, T, C) for reward and value heads, `lm_head(h)` for logits from them;
-  `attention_weights(idx)` for heat maps;
-  `make_kv_cache(batch_size)` for decoding; `flops_per_token()`, `estimate_mfu()`; `param_groups()`
-  for AdamW.
-- Weights: `save_safetensors(path)` / `GPT.load(path)` for our checkpoints (config in the file's
-  metadata); `GPT.from_pretrained_file(model.safetensors)`, `from_hf_state_dict()` and
-  `to_hf_state_dict()` for Hugging Face GPT-2.
+Token and learned position embeddings, `n_layer` pre-LayerNorm blocks (attention and MLP from minillm.nn,
+each added to the residual stream), a final LayerNorm, and a head tied to the token embedding. The weights
+are laid out like GPT-2's, so Hugging Face GPT-2 checkpoints load unchanged.
 
 Parameter-count convention (GPT-2's published sizes): every parameter once, position embeddings
 included, the tied head counted once as the token embedding. GPT-2 124M has 124,439,808.
@@ -22,7 +10,6 @@ included, the tied head counted once as the token embedding. GPT-2 124M has 124,
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -30,21 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from minillm.files import atomic_path
+from minillm.devices import PEAK_FLOPS
 from minillm.errors import UserError
+from minillm.files import atomic_path
 from minillm.nn import MLP, CausalSelfAttention, KVCache, LayerNorm, Linear, causal_mask, column_major
 
 IGNORE_INDEX = -100  # targets equal to this add nothing to the loss (prompt tokens, padding)
-
-# Dense peak throughput in FLOP/s, for MFU. Tensor-core bf16 for the GPUs: H100 SXM 989 TFLOP/s,
-# H200 the same chip with more memory, A100 312. The CPU figure is a rough fp32 ceiling for this
-# machine: per core two AVX-512 FMA units x 16 floats x 2 FLOPs at ~3 GHz (halve it for AVX2 CPUs).
-PEAK_FLOPS = {
-    "h100": 989e12,
-    "h200": 989e12,
-    "a100": 312e12,
-    "cpu": 2 * 16 * 2 * 3.0e9 * (os.cpu_count() or 1),
-}
 
 # The Linear weights: GPT-2's Conv1D layers store them as (in, out).
 _CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")

@@ -1,22 +1,17 @@
 """Neural-network layers of a GPT, written out (lessons 04 and 05).
 
-Lesson 04 builds `Linear` (y = x Wᵀ + b with our own parameters and GPT-2's initialisation),
-`LayerNorm` and `gelu`, and stacks them into the transformer's `MLP`. Lesson 05 builds causal multi-head
-self-attention: `attention` is the textbook formula (scores, 1/√d scale, causal mask, softmax, weighted
-sum) and `CausalSelfAttention` wraps it with the query/key/value projections, the head split and merge,
-a switch to PyTorch's fused `scaled_dot_product_attention`, and a `KVCache` for fast decoding
-(lesson 08 samples with it).
+Lesson 04 builds `Linear` (y = x Wᵀ + b with GPT-2's initialisation), `LayerNorm` and `gelu`, and stacks them
+into the transformer's `MLP`. Lesson 05 builds causal multi-head self-attention: `attention` is the textbook
+formula and `CausalSelfAttention` adds the projections, the head split and merge, PyTorch's fused kernel as
+an option, and a `KVCache` for fast decoding (lesson 08). Nothing here uses torch.nn.Linear or
+torch.nn.MultiheadAttention: the lessons write those themselves.
 
-Main entry points: Linear, LayerNorm, gelu, MLP, causal_mask, attention, CausalSelfAttention, KVCache.
-Nothing here uses torch.nn.Linear or torch.nn.MultiheadAttention: the lessons write those themselves.
-
-KV-cache design: a batch of prompts of different lengths is LEFT-padded to one length and fed together
-with a boolean `attention_mask` (True = real token). Every row then shares one cache length, so a step
-writes all rows' keys into the same slot. Padded keys are masked out, and each row's position ids
-count only its real tokens, so every row gets exactly the logits it would get alone. The last column
-is always each row's newest token, which is what sampling and reward heads read.
+KV cache: prompts of different lengths are LEFT-padded to one length, with a boolean `attention_mask`
+(True = real token). Every row then shares one cache length; padded keys are masked out and each row's
+position ids count only its real tokens, so every row gets exactly the logits it would get alone.
 """
 
+import contextlib
 import math
 
 import torch
@@ -24,6 +19,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from minillm.errors import UserError
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module):
+    """Run the block without dropout (model.eval()), then put the model back in the mode it was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def column_major(w: torch.Tensor) -> torch.Tensor:
@@ -39,9 +45,8 @@ class Linear(nn.Module):
 
     W is stored column-major (`column_major`): its shape and values are those of the (out, in) matrix,
     its memory is that of Wᵀ, GPT-2's own Conv1D layout. Decoding one token multiplies a single row x
-    by every weight, a matrix-vector product bound by how fast W streams from memory; from this layout
-    greedy decoding of GPT-2 124M at batch 1 ran 4-15 % faster on a 2-core CPU, batches of 8 and training
-    about as fast (benchmarks/bench_sample.py and RESULTS.md; lesson 08).
+    by every weight, a matrix-vector product bound by how fast W streams from memory, and this layout
+    streams it in order (measured in benchmarks/bench_sample.py; lesson 08 explains it).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, std: float = 0.02):

@@ -1,9 +1,7 @@
-"""The whole pipeline in one command, and its report (course spine): `minillm pipeline --preset tiny`.
+"""The whole pipeline in one command, and its report: `minillm pipeline --preset tiny` (the plumbing).
 
-Runs every stage in `artifacts.STAGES` in order — each one only if its artifact is missing or stale —
-and writes `runs/<preset>/report.md`: per stage, what it did in a sentence, its figures and its plots.
-
-Entry points: run, write_report.
+Brings every stage of `artifacts.STAGES` up to date, in order, each only if its folder is missing or stale, and
+writes `runs/<preset>/report.md`: per stage, what it did in a sentence, its figures and its plots.
 """
 
 import time

@@ -1,50 +1,19 @@
-"""Text generation: every decoding algorithm of lesson 08, with a KV cache.
+"""Text generation: every decoding algorithm of lesson 08, on the KV cache.
 
-After any text a language model gives a score (logit) for every token of its vocabulary. Generating is
-choosing one of them, appending it, and asking again. Lesson 08 builds each way of choosing:
+After any text a language model scores every token of its vocabulary; generating is choosing one, appending
+it, and asking again. Greedy takes the most likely token; sampling draws from softmax(logits / temperature),
+optionally among the top-k tokens or the top-p nucleus only (temperature, then top-k, then top-p, as Hugging
+Face orders them); beam search keeps the `num_beams` most likely sequences so far.
 
-- greedy: the most likely token, every time (`temperature=0`);
-- multinomial sampling: a draw from softmax(logits) (`temperature=1`, no filter);
-- temperature: logits / T before the softmax; T < 1 sharpens the distribution, T > 1 flattens it;
-- top-k: draw among the k most likely tokens only;
-- top-p (nucleus): draw among the fewest most likely tokens whose probabilities add up to p;
-- beam search: keep the `num_beams` most likely *sequences* so far, not just the best next token.
-
-Sampling applies temperature, then top-k, then top-p, then draws (the order Hugging Face uses).
-`apply_temperature`, `top_k_filter` and `top_p_filter` are small pure functions on logits.
-
-Decoding (`Decoder`) reads the prompts once into a KV cache (prefill) and then feeds one token per step.
-Prompts of different lengths share a batch: they are left-padded and masked, so every row gets the
-logits it would get alone. `use_cache=False` re-reads the whole window every step: the same logits,
-much slower (benchmarks/bench_sample.py).
-
-The context window: the model has `block_size` positions. When the tokens so far (prompt plus generated)
-no longer fit, the oldest are dropped: the window jumps to the last 3/4 * block_size tokens, which are
-re-read in one prefill, and then grows by a token per step until it is full again. So the model always
-sees at least the last 3/4 * block_size tokens, and a long generation re-reads the window only once every
-block_size / 4 tokens. A prompt longer than the window keeps its end. The no-cache path uses the same
-window, so both paths give the same logits at every step. In a batch the window is counted in columns of
-the padded batch and moves for all rows at once.
-
-Stopping: a row stops at `eos_token_id` (not part of the output), before any of the `stop` strings (text
-functions), or after `max_new_tokens`.
-
-Main entry points:
-    GenerationConfig                                 the settings, with defaults for general text
-    apply_temperature, top_k_filter, top_p_filter    the filters; choose_next(logits, cfg) picks tokens
-    generate(model, ids, cfg) / stream_ids(...)      token ids in, new token ids out (one prompt or a batch)
-    generate_text(model, tok, prompt, cfg) / stream(model, tok, prompt, cfg)    text in, text out
-    beam_search(model, ids, num_beams, ...)          the best beams with their scores
-    Decoder                                          prefill, one token per step, the context window
-    load(folder) -> (model, tokenizer)               a pretrain folder or a Hugging Face GPT-2 folder
-    add_arguments(parser), run_from_args(args)       `minillm sample`
+`Decoder` reads the prompts once into the KV cache (prefill), then feeds one token per step; prompts of
+different lengths share a batch, left-padded and masked. When the tokens no longer fit the context window,
+the window jumps to the last 3/4 * block_size tokens, re-read in one prefill. A row stops at its EOS token
+(not part of the output), before a stop string (text functions), or after `max_new_tokens`.
 """
 
 import argparse
 import codecs
-import contextlib
 import dataclasses
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -53,8 +22,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from minillm.artifacts import PRESETS
+from minillm import artifacts
+from minillm.checkpoint import load_model
+from minillm.devices import pick_device
 from minillm.errors import UserError
+from minillm.nn import eval_mode
 
 
 @dataclass
@@ -223,17 +195,6 @@ def _check_prompts(prompts: Sequence[Sequence[int]], vocab_size: int) -> None:
             raise UserError(f"token id {bad[0]} is outside the model's vocabulary (0 to {vocab_size - 1})")
 
 
-@contextlib.contextmanager
-def _eval_mode(model):
-    """Generate without dropout, then leave the model in the mode it was in."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
-
-
 def make_generator(cfg: GenerationConfig, model) -> torch.Generator | None:
     """A torch.Generator seeded with cfg.seed, on the model's device; None (torch's global one) without a seed."""
     if cfg.seed is None:
@@ -256,7 +217,7 @@ def _decode_rows(model, prompts, cfg: GenerationConfig, generator, texts=None) -
     """New tokens of each row until its EOS, its stop string (when `texts` holds a TextStream per row), or the end."""
     out = [[] for _ in prompts]
     done = [False] * len(prompts)
-    with _eval_mode(model):
+    with eval_mode(model):
         for tokens in _steps(model, prompts, cfg, generator or make_generator(cfg, model)):
             for row, token in enumerate(tokens.tolist()):
                 if done[row]:
@@ -317,7 +278,7 @@ def stream_ids(model, prompt, cfg: GenerationConfig | None = None, generator: to
     prompts, single = _as_prompts(prompt)
     if not single:
         raise UserError("stream one prompt at a time")
-    with _eval_mode(model):
+    with eval_mode(model):
         for tokens in _steps(model, prompts, cfg, generator or make_generator(cfg, model)):
             token = int(tokens[0])
             if token == cfg.eos_token_id:
@@ -358,7 +319,7 @@ def beam_search(model, prompt: Sequence[int], num_beams: int = 4, max_new_tokens
         raise UserError(f"num_beams must be >= 1, got {num_beams}")
     prompt = list(prompt.tolist() if isinstance(prompt, torch.Tensor) else prompt)
     finished: list[Beam] = []
-    with _eval_mode(model):
+    with eval_mode(model):
         decoder = Decoder(model, [prompt], max_new_tokens, use_cache)
         live_tokens: list[list[int]] = [[]]
         live_logprobs = torch.zeros(1)  # (beams,) log-probability of each live beam so far
@@ -515,49 +476,6 @@ def stream(model, tok, prompt, cfg: GenerationConfig | None = None, generator: t
         yield rest
 
 
-# ----------------------------------------------------------------------------- loading a model
-
-
-def gpt2_tokenizer(vocab_json: Path):
-    """A Tokenizer from a Hugging Face GPT-2 vocab.json (token strings in GPT-2's byte-to-unicode alphabet)."""
-    from minillm.tokenizer import Tokenizer
-
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    others = [b for b in range(256) if b not in printable]
-    # GPT-2 shows each byte as a printable character: itself if printable, else chr(256 + n) for the n-th other.
-    byte_of = {chr(b): b for b in printable} | {chr(256 + n): b for n, b in enumerate(others)}
-    vocab = json.loads(Path(vocab_json).read_text(encoding="utf-8"))
-    specials = {s: i for s, i in vocab.items() if s.startswith("<|") and s.endswith("|>")}
-    try:
-        ranks = {bytes(byte_of[c] for c in s): i for s, i in vocab.items() if s not in specials}
-    except KeyError as e:
-        raise UserError(f"{vocab_json} is not a GPT-2 vocab.json (character {e.args[0]!r})") from None
-    return Tokenizer.from_tiktoken(ranks, "gpt2", specials)
-
-
-def load(folder) -> tuple:
-    """(model, tokenizer) from a folder: a pretrain run (model.safetensors with our config, tokenizer.json),
-    or a Hugging Face GPT-2 folder (model.safetensors, config.json, vocab.json)."""
-    from minillm.model import GPT
-    from minillm.tokenizer import Tokenizer
-
-    folder = Path(folder)
-    if not (folder / "model.safetensors").is_file():
-        raise UserError(f"no model.safetensors in {folder}")
-    config = folder / "config.json"
-    is_hf = config.is_file() and "n_positions" in json.loads(config.read_text(encoding="utf-8"))
-    model = GPT.from_pretrained_file(folder / "model.safetensors") if is_hf else GPT.load(folder / "model.safetensors")
-    if (folder / "tokenizer.json").is_file() and not is_hf:
-        tok = Tokenizer.load(folder / "tokenizer.json")
-    elif (folder / "vocab.json").is_file():
-        tok = gpt2_tokenizer(folder / "vocab.json")
-    else:
-        raise UserError(f"no tokenizer in {folder} (tokenizer.json from minillm, or GPT-2's vocab.json)")
-    if tok.vocab_size > model.config.vocab_size:
-        raise UserError(f"the tokenizer in {folder} has {tok.vocab_size} tokens, the model only {model.config.vocab_size}")
-    return model.eval(), tok
-
-
 # ----------------------------------------------------------------------------- command line
 
 
@@ -567,7 +485,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", default="", help="text to continue (default: start of a document)")
     parser.add_argument("--checkpoint", type=Path, metavar="DIR", help="a pretrain folder or a Hugging Face GPT-2 "
                         "folder (default: the preset's pretrain stage, built first if needed)")
-    parser.add_argument("--preset", default="tiny", choices=PRESETS, help="whose pretrain stage to use (default: tiny)")
+    parser.add_argument("--preset", default="tiny", choices=artifacts.PRESETS, help="whose pretrain stage to use (default: tiny)")
     parser.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens, metavar="N",
                         help=f"tokens to generate at most (default: {d.max_new_tokens})")
     parser.add_argument("--temperature", type=float, default=d.temperature, metavar="T",
@@ -592,9 +510,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_from_args(args) -> int:
     """`minillm sample`: continue a prompt with a trained model and print the text."""
-    from minillm import artifacts
-    from minillm.train import pick_device
-
     cfg = GenerationConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
                            top_p=args.top_p, num_beams=args.beams, length_penalty=args.length_penalty,
                            stop=tuple(args.stop), seed=args.seed, use_cache=not args.no_cache)
@@ -603,7 +518,7 @@ def run_from_args(args) -> int:
     if args.stream and (args.beams > 1 or args.num_samples > 1):
         raise UserError("--stream prints one sample as it is generated; it cannot go with --beams or --num-samples")
     folder = args.checkpoint or artifacts.get("pretrain", args.preset)
-    model, tok = load(folder)
+    model, tok = load_model(folder)
     model.to(pick_device(args.device))
     prompt = encode_prompt(tok, args.prompt)
     if args.stream:

@@ -1,27 +1,8 @@
-"""Token shards from a large corpus: the at-scale path of lessons 03 and 07.
+"""Token shards from a large corpus: the at-scale path of lessons 03 and 07 (`minillm tokenize-shards`).
 
-The tokenizer stage (lesson 03) encodes the small clean corpus into one train.bin and one val.bin.
-A real pretraining corpus (billions of tokens in many .jsonl.gz or .parquet files) needs the same
-result written differently: encoded by every core at once, restartable after a crash, and cut into
-shards that `minillm.train.load_split` (lesson 07) memory-maps side by side.
-
-`encode_shards` works in three steps:
-
-1. plan: the sources are cut into deterministic units — a .txt file (one document), a .jsonl file
-   split into ~50 MB byte ranges that start at line starts, a .jsonl.gz file (gzip cannot seek), a
-   parquet row group — and the plan is saved as out/units.json;
-2. encode: a process pool encodes each unit into out/.parts/NNNNNN.bin (each document's ids followed by
-   <|endoftext|>), written atomically; parts already there are kept, so a killed run, restarted with the
-   same arguments, encodes only what is missing;
-3. shard: the parts are streamed in unit order into val_000000.bin (the first `val_tokens` tokens) and
-   train_000000.bin, train_000001.bin, ... of at most `shard_tokens` tokens each; meta.json is written
-   last, so its presence means the folder is complete. tokenizer.json is copied beside the shards, so
-   the folder can be passed to `minillm pretrain --data`.
-
-Main entry points:
-    encode_shards(sources, tokenizer_path, out, ...)   the whole recipe; returns meta.json's contents
-    plan_units(sources, text_field)                     the units a corpus is cut into
-    add_arguments(parser) / run_from_args(args)         `minillm tokenize-shards`
+A real pretraining corpus (billions of tokens in many .jsonl.gz or .parquet files) needs the token files of
+minillm.tokens written differently from the tiny corpus: encoded by every core at once, restartable after a
+crash, and cut into shards that `tokens.load_split` memory-maps side by side.
 """
 
 import glob
@@ -36,9 +17,11 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from minillm.files import atomic_path, atomic_write_text, make_dir
 from minillm.errors import UserError
-from minillm.tokenizer import EOT, Tokenizer
+from minillm.files import atomic_path, atomic_write_text, make_dir
+from minillm.pretokens import batched
+from minillm.tokenizer import Tokenizer
+from minillm.tokens import EOT, format_meta, token_dtype, write_documents, write_meta
 
 UNIT_BYTES = 50_000_000  # a .jsonl file is encoded in ranges of about this many bytes
 ENCODE_BATCH = 1024  # documents per encode_batch call: bounds a worker's memory on any unit size
@@ -153,36 +136,21 @@ def jsonl_texts(f, path: Path, text_field: str, end: int | None):
         yield text
 
 
-def batched(items, size: int):
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 _worker: dict = {}  # each pool process loads the tokenizer once
 
 
-def init_worker(tokenizer_path: str, text_field: str, dtype: str) -> None:
-    tok = Tokenizer.load(tokenizer_path)
-    _worker.update(tok=tok, eot=tok.special_tokens[EOT], text_field=text_field, dtype=np.dtype(dtype))
+def init_worker(tokenizer_path: str, text_field: str) -> None:
+    _worker.update(tok=Tokenizer.load(tokenizer_path), text_field=text_field)
 
 
 def encode_unit(job: tuple[dict, str]) -> int:
     """Encode one unit into its part file (atomically); returns the number of tokens written."""
     unit, part = job
-    tok, eot, dtype = _worker["tok"], _worker["eot"], _worker["dtype"]
     tokens = 0
     with atomic_path(part) as tmp, open(tmp, "wb") as f:
         for texts in batched(read_documents(unit, _worker["text_field"]), ENCODE_BATCH):
-            for ids in tok.encode_batch(texts, num_threads=1):  # the pool already uses every core
-                ids.append(eot)
-                np.asarray(ids, dtype=dtype).tofile(f)
-                tokens += len(ids)
+            # one thread per unit: the pool already uses every core
+            tokens += sum(write_documents(_worker["tok"], texts, [f] * len(texts), num_threads=1))
     return tokens
 
 
@@ -234,8 +202,16 @@ def encode_shards(sources, tokenizer_path, out, text_field: str = "text", shard_
                   val_tokens: int = 10_000_000, workers: int | None = None, progress: bool = True,
                   unit_bytes: int = UNIT_BYTES) -> dict:
     """Encode every document of `sources` (paths, globs or folders of .txt, .jsonl, .jsonl.gz, .parquet)
-    with the tokenizer at `tokenizer_path` into token shards in `out`. Resumable: run it again with the same
-    arguments after a crash. Returns the contents of out/meta.json."""
+    with the tokenizer at `tokenizer_path` into token shards in `out`; returns the contents of out/meta.json.
+
+    1. plan: the sources are cut into deterministic units (a .txt file, ~50 MB line-aligned byte ranges of a
+       .jsonl file, a whole .jsonl.gz file since gzip cannot seek, a parquet row group), saved as units.json;
+    2. encode: a process pool encodes each unit into out/.parts/NNNNNN.bin, atomically; parts already there
+       are kept, so a killed run restarted with the same arguments encodes only what is missing;
+    3. shard: the parts are streamed in unit order into val_000000.bin (the first `val_tokens` tokens) and
+       train_000000.bin, ... of at most `shard_tokens` tokens each; meta.json is written last, so its
+       presence means the folder is complete, and tokenizer.json is copied beside the shards.
+    """
     if shard_tokens <= 0 or val_tokens < 0 or unit_bytes <= 0 or (workers is not None and workers <= 0):
         raise UserError("--shard-tokens and --workers must be positive and --val-tokens not negative")
     tokenizer_path, out = Path(tokenizer_path), Path(out)
@@ -243,7 +219,7 @@ def encode_shards(sources, tokenizer_path, out, text_field: str = "text", shard_
     if EOT not in tok.special_tokens:
         raise UserError(f"{tokenizer_path} has no {EOT} token to separate documents")
     digest = hashlib.sha256(tokenizer_path.read_bytes()).hexdigest()
-    dtype = np.dtype(np.uint16 if tok.vocab_size <= 1 << 16 else np.uint32)
+    dtype = token_dtype(tok.vocab_size)
     plan = {"tokenizer": digest, "text_field": text_field, "dtype": dtype.name,
             "units": plan_units(sources, text_field, unit_bytes)}
     options = {"shard_tokens": shard_tokens, "requested_val_tokens": val_tokens}
@@ -257,11 +233,10 @@ def encode_shards(sources, tokenizer_path, out, text_field: str = "text", shard_
         meta_path.unlink()  # re-cut with the new sizes; the folder is incomplete until meta.json is back
 
     parts = [out / ".parts" / f"{i:06d}.bin" for i in range(len(plan["units"]))]
-    encode_parts(plan["units"], parts, tokenizer_path, text_field, dtype, workers, progress)
+    encode_parts(plan["units"], parts, tokenizer_path, text_field, workers, progress)
     counts = write_shards(parts, out, dtype, val_tokens, shard_tokens, progress)
     shutil.copyfile(tokenizer_path, out / "tokenizer.json")
-    meta = {"dtype": dtype.name, "vocab_size": tok.vocab_size, "eot_id": tok.special_tokens[EOT],
-            "special_tokens": tok.special_tokens,
+    meta = {**format_meta(tok),
             "train_shards": sum(name.startswith("train_") for name in counts),
             "val_shards": sum(name.startswith("val_") for name in counts),
             "train_tokens": sum(n for name, n in counts.items() if name.startswith("train_")),
@@ -269,7 +244,7 @@ def encode_shards(sources, tokenizer_path, out, text_field: str = "text", shard_
             "tokenizer": digest, "units": len(parts), **options,
             "layout": "each document's token ids followed by <|endoftext|>, documents in unit order "
                       "(units.json); val is the first val_tokens tokens, train the rest"}
-    atomic_write_text(meta_path, json.dumps(meta, indent=2) + "\n")
+    write_meta(out, meta)
     return meta
 
 
@@ -289,11 +264,11 @@ def check_plan(out: Path, plan: dict) -> None:
 
 
 def encode_parts(units: list[dict], parts: list[Path], tokenizer_path: Path, text_field: str,
-                 dtype: np.dtype, workers: int | None, progress: bool) -> None:
+                 workers: int | None, progress: bool) -> None:
     """Encode the units whose part file is missing, in a process pool."""
     todo = [(unit, str(part)) for unit, part in zip(units, parts) if not part.exists()]
     workers = min(workers or os.cpu_count() or 1, max(len(todo), 1))
-    init = (str(tokenizer_path), text_field, dtype.name)
+    init = (str(tokenizer_path), text_field)
     with tqdm(total=len(units), initial=len(units) - len(todo), desc="encoding", unit="unit",
               disable=not progress) as bar:
         if workers == 1:

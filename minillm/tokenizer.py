@@ -1,286 +1,39 @@
-"""A byte-level BPE tokenizer, trained from scratch and exported to tiktoken (lesson 03).
+"""A byte-level BPE tokenizer, trained from scratch and exported to tiktoken, and the tokenizer stage (lesson 03).
 
-Text becomes token ids in three steps, as in GPT-2 and GPT-4:
-
-1. special tokens (`<|endoftext|>`, the chat tokens `<|im_start|>` / `<|im_end|>`) are cut out first,
-   and only when the caller allows them (`allowed_special`); otherwise they are plain text;
-2. a regex splits the rest into pre-tokens (words, numbers, punctuation, whitespace runs), so that no
-   token ever spans two of them (`GPT2_PATTERN`, `GPT4_PATTERN`, or any pattern of the `regex` package);
-3. each pre-token's UTF-8 bytes are merged by byte-pair encoding: repeatedly join the adjacent pair whose
-   joined bytes have the lowest rank, leftmost first, until no adjacent pair joins into a known token.
-
-Token ids are ranks, exactly as in tiktoken, so `Tokenizer.to_tiktoken()` gives a `tiktoken.Encoding`
-with the same ids on any text, and `Tokenizer.encode` uses it as its fast path. `Tokenizer.encode_python`
-is the from-scratch encoder the lesson builds; both give the same ids.
-
-Training (`Tokenizer.train`) counts pre-tokens once (in parallel processes for large corpora), so memory
-grows with the number of distinct pre-tokens, not with the corpus. It then merges the most frequent
-adjacent pair again and again, recounting only the pairs that a merge touches (an index from each pair to
-the words that contain it) and taking the best pair from a heap whose stale entries are skipped when
-popped. Equal counts go to the lexicographically greater pair of byte strings, compared as the Python
-tuple `(left_bytes, right_bytes)`, so training is deterministic.
-
-Main entry points:
-    Tokenizer.train(documents, vocab_size)    learn merges from an iterable of texts
-    tok.encode(text) / tok.encode_batch(texts) / tok.decode(ids)
-    tok.vocab (id -> bytes), tok.merges ((left id, right id) -> new id, in merge order)
-    tok.save(path) / Tokenizer.load(path)     the tokenizer.json format below
-    Tokenizer.from_tiktoken(ranks, pattern, special_tokens) / tok.to_tiktoken()
-    build_stage(cfg, inputs, out)             the pipeline stage: train on the clean corpus, write token files
-    load_tokens(path)                          a train.bin / val.bin file as a numpy memmap
-
-tokenizer.json (UTF-8 JSON object):
-    "format": "minillm-bpe", "version": 1,
-    "pattern": the pre-tokenisation regex,
-    "tokens": base64 of each token's bytes, token id = position in the list (null for an unused id),
-    "merges": [[left id, right id, new id], ...] in the order training learned them,
-    "special_tokens": {"<|endoftext|>": id, ...}.
+Text becomes ids as in GPT-2 and GPT-4: special tokens are cut out first (only when the caller allows them),
+a regex splits the rest into pre-tokens (minillm.pretokens), and each pre-token's bytes are merged pair by
+pair, lowest rank first (`encode_python`, the lesson's encoder). Ids are ranks, as in tiktoken, so
+`to_tiktoken()` gives an Encoding with the same ids, which `encode` uses as its fast path. The stage
+(`minillm tokenize`) trains on the clean corpus and writes the token files training reads (minillm.tokens).
 """
 
 import base64
-import heapq
 import json
 import math
-import os
-import re
 import time
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import regex
 from tqdm.auto import tqdm
 
 from minillm import artifacts
-from minillm.files import atomic_write_text
 from minillm.errors import UserError
-from minillm.tokens import load_tokens
+from minillm.files import atomic_write_text
+from minillm.merges import learn_merges
+from minillm.pretokens import batched, count_pretokens, resolve_pattern, special_split_regex, valid_unicode
+from minillm.tokens import EOT, format_meta, load_tokens, write_documents, write_meta
 
-GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
-GPT4_PATTERN = (
-    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
-    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
-)
-PATTERNS = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN}
-DEFAULT_SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+if TYPE_CHECKING:
+    import tiktoken
+    from matplotlib.figure import Figure
+
+DEFAULT_SPECIAL_TOKENS = (EOT, "<|im_start|>", "<|im_end|>")
 FORMAT_NAME, FORMAT_VERSION = "minillm-bpe", 1
-
-
-# ----------------------------------------------------------------------------------------------------
-# Pre-tokenisation
-
-
-def resolve_pattern(pattern: str) -> str:
-    """A pattern name from PATTERNS ("gpt2", "gpt4") or a regex; returns the regex after checking it."""
-    pattern = PATTERNS.get(pattern, pattern)
-    try:
-        regex.compile(pattern)
-    except regex.error as e:
-        raise UserError(f"the split pattern is not a valid regex ({e}): {pattern!r}") from None
-    return pattern
-
-
-def valid_unicode(text: str) -> str:
-    """`text` with lone surrogates replaced by U+FFFD (they have no UTF-8 bytes), as tiktoken does."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-
-@lru_cache(maxsize=64)
-def special_split_regex(special_tokens: frozenset[str]) -> re.Pattern | None:
-    """A regex whose split() isolates the special tokens; longest first, so the longest one wins."""
-    tokens = sorted(special_tokens, key=lambda s: (-len(s), s))
-    return re.compile("(" + "|".join(map(re.escape, tokens)) + ")") if tokens else None
-
-
-def count_batch(texts: list[str], pattern: str, special_tokens: tuple[str, ...]) -> Counter:
-    """Pre-token counts of a list of texts; special-token strings are cut out and not counted."""
-    split = regex.compile(pattern).findall
-    specials = special_split_regex(frozenset(special_tokens))
-    counts = Counter()
-    for text in texts:
-        text = valid_unicode(text)
-        for part in specials.split(text)[::2] if specials else (text,):
-            counts.update(split(part))
-    return counts
-
-
-def batches(documents: Iterable[str], batch_chars: int) -> Iterator[list[str]]:
-    """Consecutive lists of documents holding about `batch_chars` characters each."""
-    batch, size = [], 0
-    for doc in documents:
-        batch.append(doc)
-        size += len(doc)
-        if size >= batch_chars:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def count_pretokens(documents: Iterable[str], pattern: str = "gpt4", special_tokens: Iterable[str] = (),
-                    workers: int | None = None, progress: bool = True, batch_chars: int = 4 << 20) -> Counter:
-    """How often each pre-token (str) occurs in the documents, counted by `workers` processes.
-
-    Documents are read lazily in batches of about `batch_chars` characters and at most two batches per
-    worker are in flight, so memory holds the distinct pre-tokens, not the corpus. A corpus of a single
-    batch is counted in this process: below a few MB, starting processes costs more than it saves.
-    """
-    pattern, special_tokens = resolve_pattern(pattern), tuple(special_tokens)
-    workers = workers or _cpu_count()
-    todo = batches([documents] if isinstance(documents, str) else documents, batch_chars)
-    head = [next(todo, [])]
-    head += [second] if (second := next(todo, None)) else []
-    counts = Counter()
-    with tqdm(desc="counting pre-tokens", unit="char", unit_scale=True, disable=not progress) as bar:
-        if len(head) == 1 or workers == 1:
-            for batch in _chain(head, todo):
-                counts.update(count_batch(batch, pattern, special_tokens))
-                bar.update(sum(map(len, batch)))
-            return counts
-        pending = {}
-        with ProcessPoolExecutor(workers) as pool:
-            for batch in _chain(head, todo):
-                pending[pool.submit(count_batch, batch, pattern, special_tokens)] = sum(map(len, batch))
-                if len(pending) >= 2 * workers:
-                    _collect_oldest(pending, counts, bar)
-            while pending:
-                _collect_oldest(pending, counts, bar)
-    return counts
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _chain(head: list, tail: Iterator) -> Iterator:
-    yield from head
-    yield from tail
-
-
-def _collect_oldest(pending: dict, counts: Counter, bar: tqdm) -> None:
-    future = next(iter(pending))
-    counts.update(future.result())
-    bar.update(pending.pop(future))
-
-
-# ----------------------------------------------------------------------------------------------------
-# Training: incremental pair counts over distinct pre-tokens
-
-
-def _reverse_key(token: bytes) -> tuple[int, ...]:
-    """A key that sorts byte strings in reverse lexicographic order (a prefix sorts after its extensions),
-    so that a min-heap pops the lexicographically greatest pair first among equal counts."""
-    return tuple(255 - b for b in token) + (256,)
-
-
-def learn_merges(pretoken_counts: dict[bytes, int], num_merges: int,
-                 progress: bool = True) -> tuple[dict[int, bytes], dict[tuple[int, int], int]]:
-    """Byte-pair merges learned from pre-token counts; returns (vocab id -> bytes, merges in order).
-
-    Ids 0..255 are the single bytes; merge i creates id 256 + i. Each pre-token is held as a str with one
-    character per token id, so merging a pair in a word is one C-speed `str.replace` and a pair is a
-    2-character string. Every merge makes new bytes, as tiktoken needs: merges only ever join tokens, so
-    a token's span inside a word is segmented the same way whatever surrounds it, and once its bytes
-    became one token they stay one token and cannot turn up again as some other pair.
-    """
-    vocab = {i: bytes([i]) for i in range(256)}
-    reverse = {i: _reverse_key(b) for i, b in vocab.items()}
-    words = [token.decode("latin-1") for token in pretoken_counts]
-    counts = list(pretoken_counts.values())
-    pair_counts, words_with = _count_pairs(words, counts)
-    heap = [(-c, reverse[ord(p[0])], reverse[ord(p[1])], p) for p, c in pair_counts.items()]
-    heapq.heapify(heap)
-    merges = {}
-    with tqdm(total=num_merges, desc="learning merges", disable=not progress) as bar:
-        while len(merges) < num_merges:
-            pair = _pop_most_frequent(heap, pair_counts, reverse)
-            if pair is None:
-                break
-            left, right, new = ord(pair[0]), ord(pair[1]), len(vocab)
-            vocab[new] = vocab[left] + vocab[right]
-            reverse[new] = _reverse_key(vocab[new])
-            merges[left, right] = new
-            bar.update()
-            for p, count in _merge(pair, chr(new), words, counts, pair_counts, words_with).items():
-                heapq.heappush(heap, (-count, reverse[ord(p[0])], reverse[ord(p[1])], p))
-    return vocab, merges
-
-
-def _count_pairs(words: list[str], counts: list[int]) -> tuple[dict[str, int], dict[str, list[int]]]:
-    """Weighted count of every adjacent pair, and for each pair the indices of the words holding it."""
-    pair_counts, words_with = defaultdict(int), defaultdict(list)
-    for index, (word, count) in enumerate(zip(words, counts)):
-        pairs = [word[i:i + 2] for i in range(len(word) - 1)]
-        for pair in pairs:
-            pair_counts[pair] += count
-        for pair in set(pairs):
-            words_with[pair].append(index)
-    return pair_counts, words_with
-
-
-def _pop_most_frequent(heap: list, pair_counts: dict[str, int], reverse: dict) -> str | None:
-    """Pop heap entries until one still holds its pair's current count (entries go stale lazily)."""
-    while heap:
-        negative_count, _, _, pair = heapq.heappop(heap)
-        count = pair_counts.get(pair, 0)
-        if count == -negative_count:
-            return pair
-        if count > 0:
-            heapq.heappush(heap, (-count, reverse[ord(pair[0])], reverse[ord(pair[1])], pair))
-    return None
-
-
-def _merge(pair: str, new: str, words: list[str], counts: list[int],
-           pair_counts: dict[str, int], words_with: dict[str, list[int]]) -> dict[str, int]:
-    """Merge `pair` into the new token `new` in every word holding it, updating only the pair counts next
-    to each occurrence. Returns the pairs gained and their counts (all contain `new`, so all are new)."""
-    gained, gained_words = defaultdict(int), defaultdict(list)
-    for index in words_with.pop(pair, ()):
-        word = words[index]
-        at = word.find(pair)
-        if at < 0:  # a stale index entry: an earlier merge already took this pair out of the word
-            continue
-        count = counts[index]
-        merged = words[index] = word.replace(pair, new)
-        if len(merged) == len(word) - 1:  # the common case, a single occurrence: two neighbours change
-            if at:
-                pair_counts[word[at - 1:at + 1]] -= count
-                gained[merged[at - 1:at + 1]] += count
-                gained_words[merged[at - 1:at + 1]].append(index)
-            if at + 2 < len(word):
-                pair_counts[word[at + 1:at + 3]] -= count
-                gained[merged[at:at + 2]] += count
-                gained_words[merged[at:at + 2]].append(index)
-            continue
-        last = len(word) - 1
-        while at >= 0:
-            if at:
-                pair_counts[word[at - 1:at + 1]] -= count
-            following = word.find(pair, at + 2)
-            if at + 2 <= last and following != at + 2:  # a pair between two occurrences is lost only once
-                pair_counts[word[at + 1:at + 3]] -= count
-            at = following
-        at, last = merged.find(new), len(merged) - 1
-        while at >= 0:
-            if at:
-                gained[merged[at - 1:at + 1]] += count
-                gained_words[merged[at - 1:at + 1]].append(index)
-            if at < last and merged[at + 1] != new:
-                gained[merged[at:at + 2]] += count
-                gained_words[merged[at:at + 2]].append(index)
-            at = merged.find(new, at + 1)
-    del pair_counts[pair]
-    pair_counts.update(gained)
-    words_with.update(gained_words)
-    return gained
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -347,7 +100,7 @@ class Tokenizer:
         """A tokenizer from tiktoken's parts, e.g. `enc._mergeable_ranks, enc._pat_str, enc._special_tokens`."""
         return cls(mergeable_ranks, pattern, special_tokens)
 
-    def to_tiktoken(self, name: str = "minillm") -> "tiktoken.Encoding":  # noqa: F821
+    def to_tiktoken(self, name: str = "minillm") -> "tiktoken.Encoding":
         """A `tiktoken.Encoding` with the same ids on any text (tiktoken picks an arbitrary one among special
         tokens that start at the same place, so give no special token another one as a prefix)."""
         import tiktoken
@@ -366,7 +119,10 @@ class Tokenizer:
             return None
 
     def save(self, path: str | Path) -> None:
-        """Write tokenizer.json (format in the module docstring), atomically."""
+        """Write tokenizer.json, atomically: a UTF-8 JSON object with "format": "minillm-bpe", "version": 1,
+        "pattern" (the pre-tokenisation regex), "tokens" (base64 of each token's bytes, id = position, null
+        for an unused id), "merges" ([[left id, right id, new id], ...] in training order) and
+        "special_tokens" ({"<|endoftext|>": id, ...})."""
         tokens = [None] * (max(self.ranks.values()) + 1)
         for token, rank in self.ranks.items():
             tokens[rank] = base64.b64encode(token).decode("ascii")
@@ -541,7 +297,6 @@ PRESETS = {
     "small": TokenizerConfig(vocab_size=16384, train_chars=200_000_000),
     "gpt2": TokenizerConfig(vocab_size=50257, train_chars=1_000_000_000),
 }
-EOT = "<|endoftext|>"
 _ENCODE_BATCH = 256  # documents per encode_batch call
 
 
@@ -564,8 +319,8 @@ def build_stage(cfg: TokenizerConfig, inputs: dict[str, Path], out: Path, progre
     start = time.perf_counter()
     meta = _write_token_files(tok, corpus, out, cfg.val_fraction, progress)
     encode_seconds = time.perf_counter() - start
-    atomic_write_text(out / "meta.json", json.dumps(meta, indent=2) + "\n")
-    _plot_token_lengths(tok, load_tokens(out / "val.bin"), out / "token_lengths.png")
+    write_meta(out, meta)
+    token_length_figure(tok, load_tokens(out / "val.bin")).savefig(out / "token_lengths.png", dpi=100)
     tokens = meta["train_tokens"] + meta["val_tokens"] - meta["train_documents"] - meta["val_documents"]
     metrics = {"vocab_size": tok.vocab_size, "merges": len(tok.merges),
                "bytes_per_token": round(meta["text_bytes"] / max(tokens, 1), 3),
@@ -607,33 +362,29 @@ def _training_texts(corpus: Path, cfg: TokenizerConfig) -> Iterator[str]:
 
 
 def _write_token_files(tok: Tokenizer, corpus: Path, out: Path, val_fraction: float, progress: bool) -> dict:
-    dtype = np.dtype(np.uint16 if tok.vocab_size <= 1 << 16 else np.uint32)
-    eot = tok.special_tokens[EOT]
     counts = {"train_tokens": 0, "val_tokens": 0, "train_documents": 0, "val_documents": 0, "text_bytes": 0}
-    texts = enumerate(read_texts(corpus))
     with open(out / "train.bin", "wb") as train, open(out / "val.bin", "wb") as val, \
             tqdm(desc="encoding", unit="doc", disable=not progress) as bar:
-        while batch := [item for _, item in zip(range(_ENCODE_BATCH), texts)]:
-            for (index, text), ids in zip(batch, tok.encode_batch([text for _, text in batch])):
-                split = "val" if is_val_document(index, val_fraction) else "train"
-                ids.append(eot)
-                np.asarray(ids, dtype=dtype).tofile(val if split == "val" else train)
-                counts[f"{split}_tokens"] += len(ids)
+        for batch in batched(enumerate(read_texts(corpus)), _ENCODE_BATCH):
+            splits = ["val" if is_val_document(index, val_fraction) else "train" for index, _ in batch]
+            texts = [text for _, text in batch]
+            lengths = write_documents(tok, texts, [val if split == "val" else train for split in splits])
+            for split, text, length in zip(splits, texts, lengths):
+                counts[f"{split}_tokens"] += length
                 counts[f"{split}_documents"] += 1
                 counts["text_bytes"] += len(text.encode("utf-8"))
             bar.update(len(batch))
     if counts["train_documents"] == 0:
         raise UserError(f"{corpus} has too few documents to leave any for training "
                         f"(val_fraction={val_fraction})")
-    return {"dtype": dtype.name, "vocab_size": tok.vocab_size, "eot_id": eot,
-            "special_tokens": tok.special_tokens, **counts, "val_fraction": val_fraction,
+    return {**format_meta(tok), **counts, "val_fraction": val_fraction,
             "layout": "each document's token ids followed by <|endoftext|>, documents in corpus order",
             "split": "document i (from 0) is in val.bin when floor(i*f) != floor((i-1)*f), f = val_fraction"}
 
 
-def _plot_token_lengths(tok: Tokenizer, ids: np.ndarray, path: Path) -> None:
-    """Bar charts of token length in bytes: over the vocabulary, and over the tokens of the val split
-    (the last bar holds every longer token too)."""
+def token_length_figure(tok: Tokenizer, ids: np.ndarray) -> "Figure":
+    """Bar charts of token length in bytes: over the vocabulary, and over the tokens `ids` of a text (the last
+    bar holds every longer token too). The stage draws it for the val split."""
     from matplotlib.figure import Figure
 
     lengths = np.zeros(tok.vocab_size, dtype=int)  # special tokens keep length 0: no bar counts them
@@ -648,7 +399,7 @@ def _plot_token_lengths(tok: Tokenizer, ids: np.ndarray, path: Path) -> None:
     vocab_ax.set(title="vocabulary", xlabel="token length (bytes)", ylabel="tokens")
     corpus_ax.bar(bins, [used[np.minimum(lengths, top) == n].sum() for n in bins], color="tab:orange")
     corpus_ax.set(title="val text", xlabel="token length (bytes)", ylabel="occurrences")
-    fig.savefig(path, dpi=100)
+    return fig
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -2,16 +2,57 @@
 
 A folder of token files holds `train.bin` and `val.bin` (or shards `train_000000.bin`, ...): each document's
 ids followed by <|endoftext|>, as uint16 (or uint32 for vocabularies over 65,536), with `meta.json` beside
-them naming the dtype. Training memory-maps them, so a corpus larger than RAM costs nothing to open.
+them naming the dtype. The tokenizer stage and `minillm.shards` both write them with `write_documents`;
+training memory-maps them, so a corpus larger than RAM costs nothing to open.
 """
 
 import json
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 import numpy as np
 
 from minillm.errors import UserError
-from minillm.files import file_digest
+from minillm.files import atomic_write_text, file_digest
+
+EOT = "<|endoftext|>"  # ends every document in a token file
+
+
+class Encoder(Protocol):
+    """What writing token files needs of a tokenizer. `minillm.tokenizer.Tokenizer` is one; it imports this
+    module, so the type is described here rather than imported."""
+    vocab_size: int
+    special_tokens: dict[str, int]
+
+    def encode_batch(self, texts: list[str], allowed_special=(), num_threads: int = 8) -> list[list[int]]: ...
+
+
+def token_dtype(vocab_size: int) -> np.dtype:
+    """uint16 while every id fits (vocabularies of up to 65,536 tokens), else uint32."""
+    return np.dtype(np.uint16 if vocab_size <= 1 << 16 else np.uint32)
+
+
+def write_documents(tok: Encoder, texts: list[str], files: list[BinaryIO], num_threads: int = 8) -> list[int]:
+    """Append each text to its open file as a token file holds a document: its ids, then <|endoftext|>, as
+    `token_dtype`. Returns how many tokens each text took."""
+    dtype, eot = token_dtype(tok.vocab_size), tok.special_tokens[EOT]
+    lengths = []
+    for ids, file in zip(tok.encode_batch(texts, num_threads=num_threads), files, strict=True):
+        ids.append(eot)
+        np.asarray(ids, dtype=dtype).tofile(file)
+        lengths.append(len(ids))
+    return lengths
+
+
+def format_meta(tok: Encoder) -> dict:
+    """The fields of meta.json that say how to read the ids back: dtype, vocabulary and special tokens."""
+    return {"dtype": token_dtype(tok.vocab_size).name, "vocab_size": tok.vocab_size,
+            "eot_id": tok.special_tokens[EOT], "special_tokens": tok.special_tokens}
+
+
+def write_meta(folder: Path, meta: dict) -> None:
+    """Write meta.json, atomically: a folder whose meta.json is there is complete."""
+    atomic_write_text(Path(folder) / "meta.json", json.dumps(meta, indent=2) + "\n")
 
 
 def load_tokens(path: str | Path) -> np.ndarray:

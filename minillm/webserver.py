@@ -1,14 +1,8 @@
-"""The local web server for the bundled mini web: lesson 01, tests.
+"""The local web server of lesson 01: the bundled mini web on 127.0.0.1, misbehaving on request.
 
-`serve_web()` serves a site folder (default: the bundled data/web/ that `minillm world` writes) on 127.0.0.1 in
-a background thread, with what a folder of files cannot do alone: the redirects listed in its _manifest.json,
-404s, and the events calendar that never ends (pages rendered by calendar_page). It can inject faults
-(Faults: 500, 503 and 429 with Retry-After, slow answers, dropped connections, oversized bodies, latency), picked
-by a hash of the path so every run fails alike, and it counts what it serves per path, so lesson 01, the tests
-and the default `minillm crawl` (minillm/crawl.py) can check politeness, retries and resumes against it.
-`minillm serve-web` runs it until Ctrl-C.
-
-Entry points: serve_web, WebServer, Faults, add_serve_arguments, run_serve_from_args.
+serve_web() serves a site folder (default: data/web/) in a background thread with the redirects and the crawler
+trap its _manifest.json describes, can inject faults (Faults), and counts what it serves per path, so the lesson,
+the tests and `minillm crawl` can check a crawler against it. `minillm serve-web` runs it until Ctrl-C.
 """
 
 import argparse
@@ -26,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from minillm.files import DATA_DIR
 from minillm.errors import UserError
+from minillm.files import DATA_DIR
 
 log = logging.getLogger("minillm.webserver")
 
@@ -75,7 +69,7 @@ class WebServer:
     kill a crawler at a known moment).
     """
 
-    def __init__(self, root, port: int = 0, faults: "Faults | float | None" = None):
+    def __init__(self, root, port: int = 0, faults: Faults | float | None = None):
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise UserError(f"no site to serve at {self.root}")
@@ -265,7 +259,7 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
         log.debug("serve-web: " + format, *args)
 
 
-def serve_web(root=None, port: int = 0, faults: "Faults | float | None" = None) -> WebServer:
+def serve_web(root=None, port: int = 0, faults: Faults | float | None = None) -> WebServer:
     """Serve a site folder (default: the bundled data/web/) on 127.0.0.1 in a background thread.
 
     port 0 picks a free port; `server.url` says which. Use it as a context manager, or call close().

@@ -75,6 +75,39 @@ def test_changed_config_makes_downstream_stale(stages, monkeypatch):
     assert first.CALLS[-1] == ("first", 4) and len(second.CALLS) == 2
 
 
+def test_code_edits_rebuild_but_comment_and_docstring_edits_do_not(stages, tmp_path):
+    first, _ = stages
+    source = tmp_path / "fake_first.py"
+    artifacts.get("first", "tiny", progress=False)
+    edited = source.read_text().replace("def build_stage(cfg, inputs, out, progress=True):\n",
+                                        "def build_stage(cfg, inputs, out, progress=True):\n"
+                                        "    \"\"\"Now with a docstring.\"\"\"  # and a comment\n")
+    source.write_text('"""A module docstring."""\n' + edited)
+    artifacts.get("first", "tiny", progress=False)
+    assert len(first.CALLS) == 1, "a reworded docstring or comment leaves the artifact fresh"
+    source.write_text(source.read_text().replace('text = " ".join', 'text = "-".join'))
+    artifacts.get("first", "tiny", progress=False)
+    assert len(first.CALLS) == 2, "a change to the code rebuilds"
+
+
+def test_changed_data_makes_a_stage_stale(stages, tmp_path, monkeypatch):
+    first, _ = stages
+    data = tmp_path / "data"
+    (data / "facts").mkdir(parents=True)
+    (data / "facts" / "a.jsonl").write_text("1\n")
+    monkeypatch.setattr(artifacts, "DATA_DIR", data)
+    monkeypatch.setattr(artifacts, "STAGES", [artifacts.Stage("first", "fake_first", (), "First", data=("facts",))])
+    artifacts.get("first", "tiny", progress=False)
+    artifacts.get("first", "tiny", progress=False)
+    assert len(first.CALLS) == 1
+    (data / "facts" / "b.jsonl").write_text("2\n")
+    artifacts.get("first", "tiny", progress=False)
+    assert len(first.CALLS) == 2, "a new file in a data folder the stage reads rebuilds it"
+    monkeypatch.setattr(artifacts, "STAGES", [artifacts.Stage("first", "fake_first", (), "First", data=("gone",))])
+    with pytest.raises(UserError, match="minillm world"):
+        artifacts.get("first", "tiny", progress=False)
+
+
 def test_failed_build_keeps_the_previous_artifact(stages, monkeypatch):
     first, _ = stages
     good = artifacts.get("first", "tiny", progress=False)

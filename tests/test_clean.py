@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minillm import clean
-from minillm.files import ROOT
+from minillm import clean, dedup, extract, filters, langid, pii
 from minillm.errors import UserError
+from minillm.files import ROOT
 
 PROSE = (
     "The lion is a large cat that lives in the grasslands of Africa. It hunts zebras and antelopes with the "
@@ -46,130 +46,130 @@ PAGE_TEXT = "The lion\n\nThe lion is a large cat. It lives in Africa.\n\nLions e
 
 
 def test_extraction_keeps_the_content_and_its_paragraph_breaks():
-    assert clean.extract_text(PAGE) == PAGE_TEXT
+    assert extract.extract_text(PAGE) == PAGE_TEXT
 
 
 def test_extraction_reads_unclosed_paragraphs_like_a_browser():
     broken = "<html><body><div><h1>Title</h1><p class=byline>By Ana<p>First paragraph.<p>Second one.</div>"
-    assert clean.extract_text(broken) == "Title\n\nFirst paragraph.\n\nSecond one."
+    assert extract.extract_text(broken) == "Title\n\nFirst paragraph.\n\nSecond one."
 
 
 def test_extraction_of_a_page_of_links_is_empty():
     links = "<html><body><ul>" + "".join(f'<li><a href="/{i}">Page {i}</a></li>' for i in range(20)) + "</ul></body>"
-    assert clean.extract_text(links) == ""
+    assert extract.extract_text(links) == ""
 
 
 def test_extraction_scores_are_bag_of_words_overlap():
-    precision, recall, f1 = clean.extraction_scores("the cat the dog extra", "The cat sat, the dog")
+    precision, recall, f1 = extract.extraction_scores("the cat the dog extra", "The cat sat, the dog")
     assert (precision, recall) == (4 / 5, 4 / 5)
     assert f1 == pytest.approx(0.8)
-    assert clean.extraction_scores("", "") == (1.0, 1.0, 1.0)
+    assert extract.extraction_scores("", "") == (1.0, 1.0, 1.0)
 
 
 # ----------------------------------------------------------------------------- filters
 
 
 def test_url_filter_blocks_banned_words_and_hosts_only():
-    assert clean.url_filter("http://small-world.test/deals/casino-chips-4.html") == (False, "url:casino")
-    assert clean.url_filter("https://ads.spam.example/x", blocked_hosts=("spam.example",)) == (False,
-                                                                                             "url:blocked_host")
-    assert clean.url_filter("http://small-world.test/animals/lion.html") == (True, "")
-    assert clean.url_filter("http://example.com/occasional-notes.html")[0]  # "casino" inside a word is not banned
+    assert filters.url_filter("http://small-world.test/deals/casino-chips-4.html") == (False, "url:casino")
+    assert filters.url_filter("https://ads.spam.example/x", blocked_hosts=("spam.example",)) == (
+        False, "url:blocked_host")
+    assert filters.url_filter("http://small-world.test/animals/lion.html") == (True, "")
+    assert filters.url_filter("http://example.com/occasional-notes.html")[0]  # "casino" inside a word is not banned
 
 
 def test_language_id_on_unseen_sentences():
-    assert clean.identify_language("The children walked to school in the rain with their dog.")[0] == "en"
-    assert clean.identify_language("Les enfants marchent vers l'école sous la pluie avec leur chien.")[0] == "fr"
-    assert clean.identify_language("Los niños caminan a la escuela bajo la lluvia con su perro.")[0] == "es"
-    assert clean.language_filter("Le chat dort sur le canapé de la maison.") == (False, "language:fr")
-    assert clean.language_filter(PROSE) == (True, "")
+    assert langid.identify_language("The children walked to school in the rain with their dog.")[0] == "en"
+    assert langid.identify_language("Les enfants marchent vers l'école sous la pluie avec leur chien.")[0] == "fr"
+    assert langid.identify_language("Los niños caminan a la escuela bajo la lluvia con su perro.")[0] == "es"
+    assert langid.language_filter("Le chat dort sur le canapé de la maison.") == (False, "language:fr")
+    assert langid.language_filter(PROSE) == (True, "")
 
 
 def test_language_model_is_smoothed_naive_bayes():
-    model = clean.train_language_model({"a": ["aaa"], "b": ["bbb"]}, orders=(1,), alpha=1.0)
+    model = langid.train_language_model({"a": ["aaa"], "b": ["bbb"]}, orders=(1,), alpha=1.0)
     # counts: a has {"a": 3}; vocabulary {"a", "b"}; P(a | a) = (3 + 1) / (3 + 1 * 3)
     assert model.log_prob["a"]["a"] == pytest.approx(np.log(4 / 6))
     assert model.log_unseen["a"] == pytest.approx(np.log(1 / 6))
-    scores = clean.language_scores("ab", model)
+    scores = langid.language_scores("ab", model)
     assert scores["a"] == pytest.approx(0.5) and sum(scores.values()) == pytest.approx(1.0)
 
 
 def test_gopher_repetition():
-    assert clean.gopher_repetition_filter(PROSE) == (True, "")
+    assert filters.gopher_repetition_filter(PROSE) == (True, "")
     repeated_lines = "\n".join(["Buy cheap watches today at our shop."] * 4 + [PROSE])
-    assert clean.gopher_repetition_filter(repeated_lines)[1] == "gopher_rep:dup_line_frac"
+    assert filters.gopher_repetition_filter(repeated_lines)[1] == "gopher_rep:dup_line_frac"
     stuffed = " ".join(["cheap flights Paris"] * 40) + "."
-    assert clean.gopher_repetition_filter(stuffed)[1].startswith("gopher_rep:")
+    assert filters.gopher_repetition_filter(stuffed)[1].startswith("gopher_rep:")
 
 
 def test_gopher_repetition_counts_repeated_ngram_characters_once():
     tokens = ["a", "b", "c", "d", "e", "a", "b", "c", "d", "e"]
     # the second "a b c d e" repeats the first: its 9 characters count, then the scan jumps past it
-    assert clean.repeated_ngram_chars(tokens, 5) == len("a b c d e")
-    assert clean.top_ngram_chars(clean.ngrams(tokens, 2)) == 2 * len("a b")
+    assert filters.repeated_ngram_chars(tokens, 5) == len("a b c d e")
+    assert filters.top_ngram_chars(extract.ngrams(tokens, 2)) == 2 * len("a b")
 
 
 def test_gopher_quality():
-    assert clean.gopher_quality_filter(PROSE) == (True, "")
-    assert clean.gopher_quality_filter("Too short to be a document.")[1] == "gopher_quality:too_few_words"
+    assert filters.gopher_quality_filter(PROSE) == (True, "")
+    assert filters.gopher_quality_filter("Too short to be a document.")[1] == "gopher_quality:too_few_words"
     no_stop_words = " ".join(["Cheap watches, great prices, fast shipping, happy customers!"] * 10)
-    assert clean.gopher_quality_filter(no_stop_words)[1] == "gopher_quality:stop_words"
+    assert filters.gopher_quality_filter(no_stop_words)[1] == "gopher_quality:stop_words"
     sums = " ".join(f"{i} + {i} = {2 * i}." for i in range(60)) + " the and of"
-    assert clean.gopher_quality_filter(sums)[1] in ("gopher_quality:mean_word_length", "gopher_quality:alpha_words")
+    assert filters.gopher_quality_filter(sums)[1] in ("gopher_quality:mean_word_length", "gopher_quality:alpha_words")
     hashtags = PROSE + " " + " ".join(f"#tag{i}" for i in range(20))
-    assert clean.gopher_quality_filter(hashtags)[1] == "gopher_quality:hash_ratio"
+    assert filters.gopher_quality_filter(hashtags)[1] == "gopher_quality:hash_ratio"
 
 
 def test_c4_line_rules():
     text = PROSE + "\n\nHome\n\nPlease enable JavaScript to view the comments.\n\nRead our privacy policy here."
-    assert clean.c4_lines(text) == PROSE
-    assert clean.c4_filter(PROSE) == (True, "")
-    assert clean.c4_filter(PROSE + "\n\nLorem ipsum dolor sit amet.") == (False, "c4:lorem_ipsum")
-    assert clean.c4_filter(PROSE + "\n\nfunction f() { return 1; } is code.") == (False, "c4:curly_bracket")
-    assert clean.c4_filter("One sentence here. And two.\n\nThree is here!") == (False, "c4:too_few_sentences")
-    assert clean.c4_lines("As shown before [12] by many. [citation needed]") == "As shown before by many."
+    assert filters.c4_lines(text) == PROSE
+    assert filters.c4_filter(PROSE) == (True, "")
+    assert filters.c4_filter(PROSE + "\n\nLorem ipsum dolor sit amet.") == (False, "c4:lorem_ipsum")
+    assert filters.c4_filter(PROSE + "\n\nfunction f() { return 1; } is code.") == (False, "c4:curly_bracket")
+    assert filters.c4_filter("One sentence here. And two.\n\nThree is here!") == (False, "c4:too_few_sentences")
+    assert filters.c4_lines("As shown before [12] by many. [citation needed]") == "As shown before by many."
 
 
 def test_fineweb_filters():
-    assert clean.fineweb_filter(PROSE) == (True, "")
+    assert filters.fineweb_filter(PROSE) == (True, "")
     menu = "\n".join(f"Item number {i} of the menu" for i in range(20))
-    assert clean.fineweb_filter(menu) == (False, "fineweb:line_punct_ratio")
+    assert filters.fineweb_filter(menu) == (False, "fineweb:line_punct_ratio")
     short = "\n".join(["Yes.", "No.", "Maybe.", PROSE.split("\n\n")[0]])
-    assert clean.fineweb_filter(short) == (False, "fineweb:short_line_ratio")
+    assert filters.fineweb_filter(short) == (False, "fineweb:short_line_ratio")
     one_repeat = PROSE + "\n\nA baby lion is called a cub, and it is very cute indeed.\n\n" \
                          "A baby lion is called a cub, and it is very cute indeed."
-    assert clean.fineweb_filter(one_repeat) == (False, "fineweb:char_dup_ratio")
+    assert filters.fineweb_filter(one_repeat) == (False, "fineweb:char_dup_ratio")
     listy = "\n".join(f"Photosynthesis transforms everything{i}." for i in range(30))  # 3 words a line
-    assert clean.fineweb_filter(listy) == (False, "fineweb:list_ratio")
+    assert filters.fineweb_filter(listy) == (False, "fineweb:list_ratio")
 
 
 # ----------------------------------------------------------------------------- deduplication
 
 
 def test_shingles_are_normalised_word_ngrams():
-    assert clean.shingles("The cat, the CAT!", n=2) == {"the cat", "cat the"}
-    assert clean.shingles("too short", n=5) == {"too short"}
-    assert clean.jaccard({1, 2, 3}, {2, 3, 4}) == 0.5
+    assert dedup.shingles("The cat, the CAT!", n=2) == {"the cat", "cat the"}
+    assert dedup.shingles("too short", n=5) == {"too short"}
+    assert dedup.jaccard({1, 2, 3}, {2, 3, 4}) == 0.5
 
 
 def test_minhash_agreement_estimates_jaccard():
     rng = np.random.default_rng(0)
     vocabulary = [f"w{i}" for i in range(400)]
     base = list(rng.choice(vocabulary, 300))
-    a, b = clean.hash_permutations(256, seed=3)
+    a, b = dedup.hash_permutations(256, seed=3)
     errors = []
     for changed in (10, 40, 80, 150, 250):
         other = base.copy()
         for i in rng.choice(len(base), changed, replace=False):
             other[i] = f"new{i}"
-        s1, s2 = clean.shingles(" ".join(base)), clean.shingles(" ".join(other))
-        estimate = (clean.minhash_signature(s1, a, b) == clean.minhash_signature(s2, a, b)).mean()
-        errors.append(abs(estimate - clean.jaccard(s1, s2)))
+        s1, s2 = dedup.shingles(" ".join(base)), dedup.shingles(" ".join(other))
+        estimate = (dedup.minhash_signature(s1, a, b) == dedup.minhash_signature(s2, a, b)).mean()
+        errors.append(abs(estimate - dedup.jaccard(s1, s2)))
     assert max(errors) < 0.1  # 256 hashes: the standard error is at most 0.5 / sqrt(256) = 0.03
 
 
 def test_s_curve_matches_the_formula_and_fineweb_threshold():
-    p = clean.candidate_probability(np.array([0.0, 0.5, 0.75, 0.9, 1.0]), bands=14, rows=8)
+    p = dedup.candidate_probability(np.array([0.0, 0.5, 0.75, 0.9, 1.0]), bands=14, rows=8)
     assert p[0] == 0 and p[-1] == 1
     assert p[1] == pytest.approx(1 - (1 - 0.5**8) ** 14)
     assert 0.7 < p[2] < 0.85 and p[3] > 0.99
@@ -177,34 +177,34 @@ def test_s_curve_matches_the_formula_and_fineweb_threshold():
 
 def test_lsh_pairs_need_a_whole_band_to_match():
     sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [5, 6, 7, 8]], dtype=np.uint64)
-    assert clean.lsh_pairs(sig, bands=2, rows=2) == {(0, 1), (0, 2)}
+    assert dedup.lsh_pairs(sig, bands=2, rows=2) == {(0, 1), (0, 2)}
     with pytest.raises(UserError):
-        clean.lsh_pairs(sig, bands=3, rows=2)
+        dedup.lsh_pairs(sig, bands=3, rows=2)
 
 
 def test_union_find_roots_are_the_first_members():
-    uf = clean.UnionFind(6)
-    uf.union(4, 2)
-    uf.union(2, 5)
-    uf.union(1, 3)
-    assert sorted(map(sorted, uf.clusters())) == [[0], [1, 3], [2, 4, 5]]
-    assert uf.find(5) == 2
+    union_find = dedup.UnionFind(6)
+    union_find.union(4, 2)
+    union_find.union(2, 5)
+    union_find.union(1, 3)
+    assert sorted(map(sorted, union_find.clusters())) == [[0], [1, 3], [2, 4, 5]]
+    assert union_find.find(5) == 2
 
 
 def test_deduplicate_keeps_the_first_of_each_cluster():
     story = PROSE
     near = PROSE.replace("two years", "three years")
     other = " ".join(f"word{i}" for i in range(120))
-    result = clean.deduplicate([story, story.upper(), near, other])
+    result = dedup.deduplicate([story, story.upper(), near, other])
     assert result.exact_dropped == [1]
     assert result.near_dropped == [2]
     assert result.clusters == [[0, 1, 2]]
 
 
 def test_pair_scores():
-    predicted = clean.cluster_pairs([["a", "b", "c"]])
+    predicted = dedup.cluster_pairs([["a", "b", "c"]])
     assert predicted == {("a", "b"), ("a", "c"), ("b", "c")}
-    assert clean.pair_scores(predicted, {("a", "b"), ("d", "e")}) == (1 / 3, 1 / 2)
+    assert dedup.pair_scores(predicted, {("a", "b"), ("d", "e")}) == (1 / 3, 1 / 2)
 
 
 # ----------------------------------------------------------------------------- PII
@@ -213,7 +213,7 @@ def test_pair_scores():
 def test_pii_masking():
     text = ("Write to ana.ruiz@example.com or call +44 20 7946 0321, (555) 014-2290 or 555-201-7788. "
             "The server 198.51.100.7 and 8.8.8.8 are public; my laptop is 192.168.1.23 and 10.0.0.1 is the router.")
-    masked, counts = clean.mask_pii(text)
+    masked, counts = pii.mask_pii(text)
     assert counts == {"email": 1, "phone": 3, "ip": 2}
     assert masked == ("Write to <email> or call <phone>, <phone> or <phone>. The server <ip> and <ip> are public; "
                       "my laptop is 192.168.1.23 and 10.0.0.1 is the router.")
@@ -222,7 +222,7 @@ def test_pii_masking():
 def test_pii_masking_leaves_numbers_dates_and_versions_alone():
     text = ("The Moon is 384 400 km away and the Sun 149 600 000 km. From 2016-2023, on 2023-05-01, "
             "version 1.2.3 of the app sold 1,234,567 copies; 7 + 8 = 15.")
-    assert clean.mask_pii(text) == (text, {"email": 0, "phone": 0, "ip": 0})
+    assert pii.mask_pii(text) == (text, {"email": 0, "phone": 0, "ip": 0})
 
 
 MESSY = st.text(st.sampled_from(list("0123456789 .-+()@abcxyz<>/pdivlh1=\"'\n#…&;")), max_size=120)
@@ -231,9 +231,9 @@ MESSY = st.text(st.sampled_from(list("0123456789 .-+()@abcxyz<>/pdivlh1=\"'\n#�
 @settings(max_examples=300, deadline=None)
 @given(MESSY)
 def test_masking_is_idempotent_and_extraction_never_crashes(text):
-    masked, _ = clean.mask_pii(text)
-    assert clean.mask_pii(masked) == (masked, {"email": 0, "phone": 0, "ip": 0})
-    assert isinstance(clean.extract_text(text), str)
+    masked, _ = pii.mask_pii(text)
+    assert pii.mask_pii(masked) == (masked, {"email": 0, "phone": 0, "ip": 0})
+    assert isinstance(extract.extract_text(text), str)
 
 
 # ----------------------------------------------------------------------------- reading input
@@ -299,7 +299,7 @@ def test_dedup_precision_and_recall_against_the_manifest(bundled):
 
 
 def test_language_id_accuracy_on_held_out_pages(bundled):
-    accuracy, n = clean.language_accuracy(bundled["manifest"])
+    accuracy, n = langid.language_accuracy(bundled["manifest"])
     assert n > 100 and accuracy >= 0.95
     assert bundled["report"]["metrics"]["langid_accuracy"] == accuracy
 
@@ -318,7 +318,7 @@ def test_pii_is_masked_in_the_corpus(bundled):
     manifest = bundled["manifest"]
     pii_pages = [manifest["pages"][p] for p in manifest["pii"]]
     secrets = [s for page in pii_pages for s in page["pii"]["emails"] + page["pii"]["phones"]]
-    secrets += [ip for page in pii_pages for ip in page["pii"]["ips"] if clean.is_public_ip(ip)]
+    secrets += [ip for page in pii_pages for ip in page["pii"]["ips"] if pii.is_public_ip(ip)]
     assert secrets and not [s for s in secrets if s in corpus]
     metrics = bundled["report"]["metrics"]
     assert metrics["pii_email"] > 0 and metrics["pii_phone"] > 0 and metrics["pii_ip"] > 0

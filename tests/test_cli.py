@@ -16,7 +16,7 @@ def test_version_and_help():
     assert minillm("--version").stdout.strip() == f"minillm {__version__}"
     help_text = minillm("--help").stdout
     for command in ("pipeline", "world", "serve-web", "crawl", "clean", "tokenize", "tokenize-shards", "pretrain",
-                    "sample", "course", "grade"):
+                    "sample", "probe", "course", "grade"):
         assert command in help_text
 
 
@@ -37,6 +37,8 @@ def test_version_and_help():
         (["tokenize", "--preset", "huge"], "invalid choice: 'huge'"),
         (["world", "--out", "pyproject.toml"], "pyproject.toml"),
         (["clean", "--input", "no/such/pages.jsonl"], "no/such/pages.jsonl"),
+        (["probe", "--model", "no/such/run"], "no model.safetensors in no/such/run"),
+        (["pretrain", "--out", "x", "--max-steps", "0"], "max_steps must be positive"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):

@@ -1,4 +1,4 @@
-"""Tests for minillm/crawl.py: URLs, robots.txt, decoding, the local server (webserver.py), and whole crawls.
+"""Tests for lesson 01: URLs, robots.txt, decoding and fetching, the local server, whole crawls and the crawl stage.
 
 Whole crawls run against the local server (127.0.0.1, free port): a small site built in tmp_path with
 one of each problem, and the bundled mini web in data/web with its manifest as ground truth.
@@ -22,9 +22,23 @@ from pathlib import Path
 import pytest
 import requests
 
-from minillm import crawl as C
-from minillm.files import DATA_DIR, ROOT
+from minillm.charsets import decode_html, looks_binary
+from minillm.crawl import (
+    BUNDLED_HOME,
+    BUNDLED_SITE,
+    PRESETS,
+    add_arguments,
+    build_stage,
+    config_from_args,
+    crawl,
+    run_from_args,
+)
+from minillm.crawler import CrawlConfig, Crawler, read_pages
 from minillm.errors import UserError
+from minillm.fetch import HostClock, retry_after_seconds, retry_wait
+from minillm.files import DATA_DIR, ROOT
+from minillm.robots import parse_robots
+from minillm.urls import extract_links, normalize_url, path_of, repeats_a_segment
 from minillm.webserver import FAULT_KINDS, Faults, serve_web
 
 FAST = {"time_scale": 0.0, "timeout": 2.0, "backoff": 0.01}  # politeness off: the server is ours
@@ -86,13 +100,13 @@ def site(tmp_path):
 
 
 def paths(records) -> list[str]:
-    return [C.path_of(r["url"]) for r in records]
+    return [path_of(r["url"]) for r in records]
 
 
 def crawl_site(server, out: Path, **overrides) -> tuple[dict, list[dict]]:
-    cfg = C.CrawlConfig(**{"seeds": (server.url,), **FAST, **overrides})
-    stats = C.crawl(cfg, out, progress=False)
-    return stats, C.read_pages(out / "pages.jsonl")
+    cfg = CrawlConfig(**{"seeds": (server.url,), **FAST, **overrides})
+    stats = crawl(cfg, out, progress=False)
+    return stats, read_pages(out / "pages.jsonl")
 
 
 # ----------------------------------------------------------------------------- URLs
@@ -111,34 +125,34 @@ def crawl_site(server, out: Path, **overrides) -> tuple[dict, list[dict]]:
     ("http://[::1]:8000/", None, "http://[::1]:8000/"),
 ])
 def test_normalize_url(url, base, expected):
-    assert C.normalize_url(url, base) == expected
+    assert normalize_url(url, base) == expected
 
 
 @pytest.mark.parametrize("url", ["mailto:me@example.com", "javascript:void(0)", "ftp://h.org/f", "http://h.org:99999/",
                                  "http://[::1/", "data:text/html,hi"])
 def test_normalize_url_refuses_what_is_not_a_web_page(url):
-    assert C.normalize_url(url, "http://h.org/") is None
-    assert C.normalize_url("http:///no-host") is None
+    assert normalize_url(url, "http://h.org/") is None
+    assert normalize_url("http:///no-host") is None
 
 
 def test_extract_links_resolves_against_base_href_dedups_and_keeps_order():
     html = ('<html><head><base href="http://h.org/docs/"></head><body><a href="b.html#x">b</a>'
             '<a href="mailto:x@y.z">mail</a><a href="/a.html">a</a><a href="b.html">again</a><a>no href</a>'
             '<a href="https://other.org/">other</a></body></html>')
-    links = C.extract_links(html, "http://h.org/elsewhere/page.html")
+    links = extract_links(html, "http://h.org/elsewhere/page.html")
     assert links == ["http://h.org/docs/b.html", "http://h.org/a.html", "https://other.org/"]
 
 
 def test_repeating_segments_are_a_trap():
-    assert C.repeats_a_segment("/a/b/a/b/a/b/a/b/", 3)
-    assert not C.repeats_a_segment("/a/b/a/b/c.html", 3)
+    assert repeats_a_segment("/a/b/a/b/a/b/a/b/", 3)
+    assert not repeats_a_segment("/a/b/a/b/c.html", 3)
 
 
 # ----------------------------------------------------------------------------- robots.txt
 
 
 def test_robots_longest_match_wins_and_allow_wins_a_tie():
-    robots = C.parse_robots("User-agent: *\nDisallow: /shop/\nAllow: /shop/public/\nDisallow: /x\nAllow: /x\n")
+    robots = parse_robots("User-agent: *\nDisallow: /shop/\nAllow: /shop/public/\nDisallow: /x\nAllow: /x\n")
     assert not robots.allowed("/shop/cart.html")
     assert robots.allowed("/shop/public/list.html")
     assert robots.allowed("/x/anything")  # Allow and Disallow of the same length: Allow
@@ -146,7 +160,7 @@ def test_robots_longest_match_wins_and_allow_wins_a_tie():
 
 
 def test_robots_wildcards_and_end_anchor():
-    robots = C.parse_robots("User-agent: *\nDisallow: /*.pdf$\nDisallow: /tmp*/cache\nDisallow:\n")
+    robots = parse_robots("User-agent: *\nDisallow: /*.pdf$\nDisallow: /tmp*/cache\nDisallow:\n")
     assert not robots.allowed("/docs/report.pdf")
     assert robots.allowed("/docs/report.pdf?download=1")
     assert not robots.allowed("/tmp42/cache/x")
@@ -157,22 +171,22 @@ def test_robots_picks_our_group_merges_it_and_reads_crawl_delay():
     text = ("User-agent: *\nDisallow: /\n\n"
             "User-agent: minillm\nDisallow: /a/\n\n"
             "User-agent: googlebot\nUser-agent: minillm\nDisallow: /b/\nCrawl-delay: 2.5\n")
-    robots = C.parse_robots(text, "minillm-course-crawler")
+    robots = parse_robots(text, "minillm-course-crawler")
     assert robots.crawl_delay == 2.5
     assert not robots.allowed("/a/1") and not robots.allowed("/b/1")
     assert robots.allowed("/c/1")  # the * group does not apply: a group names us
-    assert not C.parse_robots(text, "someone-else").allowed("/c/1")
-    assert C.parse_robots(text, "someone-else").allowed("/robots.txt")  # always allowed
+    assert not parse_robots(text, "someone-else").allowed("/c/1")
+    assert parse_robots(text, "someone-else").allowed("/robots.txt")  # always allowed
 
 
 def test_garbage_robots_txt_allows_everything():
-    robots = C.parse_robots("\x89PNG garbage\n<html><body>Not found</body></html>\nDisallow /nothing\n:::\n")
+    robots = parse_robots("\x89PNG garbage\n<html><body>Not found</body></html>\nDisallow /nothing\n:::\n")
     assert robots.rules == [] and robots.crawl_delay is None
     assert robots.allowed("/anything")
 
 
 def test_rules_before_any_user_agent_line_are_ignored():
-    robots = C.parse_robots("Disallow: /\nUser-agent: *\nDisallow: /private/\n")
+    robots = parse_robots("Disallow: /\nUser-agent: *\nDisallow: /private/\n")
     assert robots.allowed("/public.html") and not robots.allowed("/private/x")
 
 
@@ -182,35 +196,41 @@ def test_rules_before_any_user_agent_line_are_ignored():
 def test_decode_html_header_then_meta_then_utf8_then_windows_1252():
     text = "Café “quoted” €5"
     cp = f"<html><body>{text}</body></html>".encode("windows-1252")
-    assert C.decode_html(cp, "text/html; charset=windows-1252") == (f"<html><body>{text}</body></html>", "cp1252")
+    assert decode_html(cp, "text/html; charset=windows-1252") == (f"<html><body>{text}</body></html>", "cp1252")
     meta = f'<html><head><meta charset="windows-1252"></head><body>{text}</body></html>'.encode("windows-1252")
-    assert text in C.decode_html(meta, "text/html")[0]
+    assert text in decode_html(meta, "text/html")[0]
     http_equiv = (b'<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>caf\xe9</p>')
-    assert C.decode_html(http_equiv, "text/html") == (('<meta http-equiv="Content-Type" content="text/html; '
+    assert decode_html(http_equiv, "text/html") == (('<meta http-equiv="Content-Type" content="text/html; '
                                                        'charset=iso-8859-1"><p>café</p>'), "cp1252")
-    assert C.decode_html(text.encode("utf-8"), "text/html") == (text, "utf-8")  # undeclared UTF-8
-    assert C.decode_html(cp, "text/html") == (f"<html><body>{text}</body></html>", "cp1252")
-    assert C.decode_html(b"\x93hi\x94", "text/html; charset=ISO-8859-1")[0] == "“hi”"  # read as windows-1252
-    assert C.decode_html(b"\xef\xbb\xbfhi", "text/html; charset=latin-1") == ("hi", "utf-8-sig")  # the BOM wins
-    assert C.decode_html(b"caf\xc3\xa9", "text/html; charset=no-such-thing") == ("café", "utf-8")
+    assert decode_html(text.encode("utf-8"), "text/html") == (text, "utf-8")  # undeclared UTF-8
+    assert decode_html(cp, "text/html") == (f"<html><body>{text}</body></html>", "cp1252")
+    assert decode_html(b"\x93hi\x94", "text/html; charset=ISO-8859-1")[0] == "“hi”"  # read as windows-1252
+    assert decode_html(b"\xef\xbb\xbfhi", "text/html; charset=latin-1") == ("hi", "utf-8-sig")  # the BOM wins
+    assert decode_html(b"caf\xc3\xa9", "text/html; charset=no-such-thing") == ("café", "utf-8")
 
 
 def test_binary_bodies_are_recognised():
-    assert C.looks_binary(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    assert not C.looks_binary("<html>é</html>".encode())
-    assert not C.looks_binary("<html>".encode("utf-16"))
+    assert looks_binary(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert not looks_binary("<html>é</html>".encode())
+    assert not looks_binary("<html>".encode("utf-16"))
 
 
 def test_retry_after_in_seconds_or_as_a_date():
-    assert C.retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("7") == 7.0
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
-    assert 25 < C.retry_after_seconds(later) <= 30
-    assert C.retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: now
-    assert C.retry_after_seconds("soon") is None and C.retry_after_seconds(None) is None
+    assert 25 < retry_after_seconds(later) <= 30
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: now
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_retry_waits_what_retry_after_says_else_a_doubling_backoff():
+    assert [retry_wait(attempt, None, 0.5) for attempt in range(4)] == [0.5, 1.0, 2.0, 4.0]
+    assert retry_wait(3, 7.0, 0.5) == 7.0
+    assert retry_wait(0, 0.0, 0.5) == 0.0  # Retry-After: 0 means now, not "no header"
 
 
 def test_host_clock_spaces_requests_to_one_host_across_threads():
-    clock, slots = C.HostClock(), []
+    clock, slots = HostClock(), []
 
     def one_request(site):
         slot = clock.wait_turn(site, 0.2)
@@ -284,7 +304,7 @@ def test_crawl_small_site_meets_each_problem_once(site, tmp_path, caplog):
     with serve_web(site) as server:
         stats, records = crawl_site(server, tmp_path / "out")
         requested = dict(server.requests)
-    by_path = {C.path_of(r["url"]): r for r in records}
+    by_path = {path_of(r["url"]): r for r in records}
     assert set(by_path) == SMALL_SITE_FETCHED
     assert len(records) == len(by_path)  # nothing fetched twice
     assert set(requested) == SMALL_SITE_FETCHED | {"/robots.txt"} and set(requested.values()) == {1}
@@ -339,13 +359,13 @@ def test_robots_txt_server_error_means_nothing_is_allowed(site, tmp_path, caplog
 def test_unreachable_host_and_bad_seeds(tmp_path, caplog):
     with serve_web(tmp_path) as server:
         dead = server.url
-    stats = C.crawl(C.CrawlConfig(seeds=(dead,), retries=1, **FAST), tmp_path / "out", progress=False)
+    stats = crawl(CrawlConfig(seeds=(dead,), retries=1, **FAST), tmp_path / "out", progress=False)
     assert stats["pages"] == 0 and stats["refused"] == {"robots_unreachable": 1}
     assert "connection failed (Connection refused)" in caplog.text
     with pytest.raises(UserError, match="not an http"):
-        C.crawl(C.CrawlConfig(seeds=("ftp://h.org/",)), tmp_path / "out2")
+        crawl(CrawlConfig(seeds=("ftp://h.org/",)), tmp_path / "out2")
     with pytest.raises(UserError, match="not an http"):
-        C.crawl(C.CrawlConfig(seeds=("http://[::1",)), tmp_path / "out2")
+        crawl(CrawlConfig(seeds=("http://[::1",)), tmp_path / "out2")
 
 
 def test_a_bad_seed_among_good_ones_is_logged_and_skipped(site, tmp_path, caplog):
@@ -396,7 +416,8 @@ def test_workers_reach_the_same_pages_each_once(tmp_path):
 
 CRAWL_IN_SUBPROCESS = """
 import sys
-from minillm.crawl import CrawlConfig, crawl
+from minillm.crawl import crawl
+from minillm.crawler import CrawlConfig
 crawl(CrawlConfig(seeds=(sys.argv[1],), time_scale=0.0), sys.argv[2], progress=False)
 """
 
@@ -413,7 +434,7 @@ def test_resume_after_sigkill_loses_nothing_and_fetches_nothing_twice(tmp_path):
         finally:
             crawler.wait(timeout=30)
         server.release("/extra12.html")
-        before = C.read_pages(out / "pages.jsonl")
+        before = read_pages(out / "pages.jsonl")
         stats, after = crawl_site(server, out)
         requested, completed = dict(server.requests), dict(server.completed)
     assert 10 < len(before) < len(after) and stats["resumed"] == len(before)
@@ -443,17 +464,17 @@ def test_a_half_written_last_line_is_dropped_and_refetched(site, tmp_path):
 
 def test_command_line_crawls_a_seed_into_out(site, tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    C.add_arguments(parser)
+    add_arguments(parser)
     with serve_web(site) as server:
         args = parser.parse_args(["--seed", server.url, "--out", str(tmp_path / "o"), "--max-pages", "5",
                                   "--workers", "2", "--quiet"])
-        assert C.run_from_args(args) == 0
-    assert len(C.read_pages(tmp_path / "o" / "pages.jsonl")) == 5
+        assert run_from_args(args) == 0
+    assert len(read_pages(tmp_path / "o" / "pages.jsonl")) == 5
     assert "5 URLs" in capsys.readouterr().out
     for bad in (["--max-pages", "0"], ["--faults", "2"], ["--seed", "http://h.org/", "--faults", "0.1"],
                 ["--seed", "nonsense"]):
         with pytest.raises(UserError):
-            C.config_from_args(parser.parse_args(bad))
+            config_from_args(parser.parse_args(bad))
 
 
 def test_serve_web_command_serves_until_interrupted(site):
@@ -487,11 +508,11 @@ def manifest():
 def bundled_crawl(tmp_path_factory):
     """One crawl of the bundled web as the tiny preset does it (politeness off), with the server's request log."""
     out = tmp_path_factory.mktemp("bundled")
-    cfg = dataclasses.replace(C.PRESETS["tiny"], seeds=(C.BUNDLED_HOME,), time_scale=0.0)
+    cfg = dataclasses.replace(PRESETS["tiny"], seeds=(BUNDLED_HOME,), time_scale=0.0)
     with serve_web(WEB) as server:
-        stats = C.Crawler(cfg, out / "pages.jsonl", {"small-world.test": server.address}, progress=False).run()
+        stats = Crawler(cfg, out / "pages.jsonl", {"small-world.test": server.address}, progress=False).run()
         requested = dict(server.requests)
-    return stats, C.read_pages(out / "pages.jsonl"), requested
+    return stats, read_pages(out / "pages.jsonl"), requested
 
 
 def disallowed(path: str, manifest: dict) -> bool:
@@ -500,7 +521,7 @@ def disallowed(path: str, manifest: dict) -> bool:
 
 def test_bundled_web_every_good_page_is_reached(bundled_crawl, manifest):
     _, records, _ = bundled_crawl
-    saved = {C.path_of(r["url"]) for r in records if r["html"] is not None}
+    saved = {path_of(r["url"]) for r in records if r["html"] is not None}
     good = {path for path, info in manifest["pages"].items() if info["good"]}
     assert len(good) > 400 and not good - saved
 
@@ -514,45 +535,43 @@ def test_bundled_web_no_disallowed_url_is_ever_requested(bundled_crawl, manifest
 def test_bundled_web_the_trap_is_contained_and_nothing_is_fetched_twice(bundled_crawl, manifest):
     stats, records, requested = bundled_crawl
     trap = [path for path in requested if path.startswith(manifest["trap"]["prefix"])]
-    assert 0 < len(trap) <= 2 * C.PRESETS["tiny"].max_depth and stats["trap_refused"] > 0
-    assert stats["frontier_left"] == 0 and len(records) < C.PRESETS["tiny"].max_pages
+    assert 0 < len(trap) <= 2 * PRESETS["tiny"].max_depth and stats["trap_refused"] > 0
+    assert stats["frontier_left"] == 0 and len(records) < PRESETS["tiny"].max_pages
     assert max(requested.values()) == 1 and "/" not in requested  # the seed is the manifest's home, /index.html
-    variants = {C.normalize_url(variant, C.BUNDLED_SITE) for variant in manifest["url_variants"]}
-    assert variants == {C.normalize_url(page, C.BUNDLED_SITE) for page in manifest["url_variants"].values()}
+    variants = {normalize_url(variant, BUNDLED_SITE) for variant in manifest["url_variants"]}
+    assert variants == {normalize_url(page, BUNDLED_SITE) for page in manifest["url_variants"].values()}
 
 
 def test_bundled_web_redirects_broken_links_files_and_encodings(bundled_crawl, manifest):
     _, records, _ = bundled_crawl
-    by_path = {C.path_of(r["url"]): r for r in records}
+    by_path = {path_of(r["url"]): r for r in records}
     for path, redirect in manifest["redirects"].items():
         if path in by_path:
             assert by_path[path]["status"] == redirect["status"], path
-            assert by_path[path]["location"] == C.normalize_url(redirect["to"], C.BUNDLED_SITE), path
+            assert by_path[path]["location"] == normalize_url(redirect["to"], BUNDLED_SITE), path
     assert {"/loop/a.html", "/loop/b.html"} <= set(by_path)  # the loop was met, and left
     assert all(by_path[p]["status"] == 404 for p in manifest["broken_links"] if p in by_path)
     for path in manifest["binary_links"]:
         assert by_path[path]["html"] is None and by_path[path]["bytes"] == 0, path
-    assert all(r["url"].startswith(C.BUNDLED_SITE) for r in records)  # never off the site
-    linked_outside = {link for r in records for link in r["links"] if not link.startswith(C.BUNDLED_SITE)}
-    assert {C.normalize_url(link) for link in manifest["external_links"]} <= linked_outside
+    assert all(r["url"].startswith(BUNDLED_SITE) for r in records)  # never off the site
+    linked_outside = {link for r in records for link in r["links"] if not link.startswith(BUNDLED_SITE)}
+    assert {normalize_url(link) for link in manifest["external_links"]} <= linked_outside
     for path in manifest["non_utf8"]:
         text = html_module.unescape(by_path[path]["html"])
         assert manifest["pages"][path]["title"] in text and "\ufffd" not in text, path
 
 
 def test_build_stage_writes_pages_figure_and_metrics(tmp_path):
-    cfg = C.CrawlConfig(time_scale=0.0, max_pages=40, faults=0.2, workers=2, timeout=0.5)
-    report = C.build_stage(cfg, {}, tmp_path, progress=False)
-    records = C.read_pages(tmp_path / "pages.jsonl")
+    cfg = CrawlConfig(time_scale=0.0, max_pages=40, faults=0.2, workers=2, timeout=0.5)
+    report = build_stage(cfg, {}, tmp_path, progress=False)
+    records = read_pages(tmp_path / "pages.jsonl")
     assert len(records) == report["metrics"]["pages"] == 40
-    assert all(r["url"].startswith(C.BUNDLED_SITE) for r in records)
+    assert all(r["url"].startswith(BUNDLED_SITE) for r in records)
     assert report["figures"] == ["crawl.png"] and (tmp_path / "crawl.png").read_bytes()[:4] == b"\x89PNG"
     assert report["metrics"]["status_200"] > 20 and "Crawled 40 URLs" in report["summary"]
     assert (tmp_path / "crawl.log").exists()
-    again = C.build_stage(dataclasses.replace(cfg, max_pages=50), {}, tmp_path, progress=False)
+    again = build_stage(dataclasses.replace(cfg, max_pages=50), {}, tmp_path, progress=False)
     assert again["metrics"]["resumed_pages"] == 40 and again["metrics"]["pages"] == 50
-
-
 
 
 def test_an_interrupted_stage_build_resumes_where_it_stopped(tmp_path, monkeypatch):
@@ -561,20 +580,20 @@ def test_an_interrupted_stage_build_resumes_where_it_stopped(tmp_path, monkeypat
 
     monkeypatch.setenv("MINILLM_RUNS", str(tmp_path))
     monkeypatch.setattr(artifacts, "STAGES", [artifacts.Stage("crawl", "minillm.crawl", (), "Crawl")])
-    cfg = C.CrawlConfig(time_scale=0.0, max_pages=30)
-    visit = C.Crawler.visit
+    cfg = CrawlConfig(time_scale=0.0, max_pages=30)
+    visit = Crawler.visit
 
     def dies_after_12_pages(self, todo):
         if self.pages >= 12:
             raise KeyboardInterrupt
         return visit(self, todo)
 
-    monkeypatch.setattr(C.Crawler, "visit", dies_after_12_pages)
+    monkeypatch.setattr(Crawler, "visit", dies_after_12_pages)
     with pytest.raises(KeyboardInterrupt):
         artifacts.build("crawl", "tiny", cfg, progress=False)
-    monkeypatch.setattr(C.Crawler, "visit", visit)
+    monkeypatch.setattr(Crawler, "visit", visit)
     folder = artifacts.build("crawl", "tiny", cfg, progress=False)
     metrics = artifacts.stamp(folder)["metrics"]
     assert (metrics["resumed_pages"], metrics["pages"]) == (12, 30)
-    urls = [r["url"] for r in C.read_pages(folder / "pages.jsonl")]
+    urls = [r["url"] for r in read_pages(folder / "pages.jsonl")]
     assert len(urls) == len(set(urls)) == 30

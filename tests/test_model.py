@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
+from minillm.devices import PEAK_FLOPS
 from minillm.errors import UserError
-from minillm.model import GPT, IGNORE_INDEX, PEAK_FLOPS, PRESETS, GPTConfig
+from minillm.model import GPT, IGNORE_INDEX, PRESETS, GPTConfig
 from minillm.nn import Linear
 
 SMALL = GPTConfig(block_size=32, vocab_size=97, n_layer=2, n_head=4, n_embd=32)

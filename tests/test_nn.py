@@ -16,6 +16,7 @@ from minillm.nn import (
     attention,
     causal_mask,
     column_major,
+    eval_mode,
     gelu,
     layer_norm,
 )
@@ -200,3 +201,19 @@ def test_kv_cache_positions_count_real_tokens_per_row():
 def test_heads_must_divide_width():
     with pytest.raises(UserError, match="multiple of n_head"):
         CausalSelfAttention(10, 4)
+
+
+def test_eval_mode_turns_dropout_off_and_restores_the_mode_even_after_an_error():
+    layer = torch.nn.Dropout(0.5)
+    x = torch.ones(1000)
+    with eval_mode(layer):
+        assert not layer.training and torch.equal(layer(x), x)
+    assert layer.training
+    layer.eval()
+    with pytest.raises(RuntimeError), eval_mode(layer):
+        raise RuntimeError("inside")
+    assert not layer.training
+    layer.train()
+    with pytest.raises(RuntimeError), eval_mode(layer):
+        raise RuntimeError("inside")
+    assert layer.training

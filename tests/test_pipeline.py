@@ -40,4 +40,7 @@ def test_tiny_pipeline_end_to_end():
     pretrain = artifacts.stamp(artifacts.stage_folder("pretrain", "tiny"))["metrics"]
     assert pretrain["steps"] == train.PRESETS["tiny"].max_steps, "the run finished, not stopped early"
     assert pretrain["val_loss"] < 0.5 * math.log(tokenizer["vocab_size"]), "far below an untrained model's ln V"
-    assert 0 <= pretrain["fact_accuracy"] <= 1
+
+    probe = artifacts.stamp(artifacts.stage_folder("probe", "tiny"))["metrics"]
+    facts = (artifacts.stage_folder("probe", "tiny") / "facts.jsonl").read_text().splitlines()
+    assert probe["prompts"] == len(facts) >= 300 and 0 <= probe["fact_accuracy"] <= 1

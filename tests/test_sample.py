@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from minillm import sample as S
+from minillm import checkpoint, sample
 from minillm.errors import UserError
 from minillm.model import GPT, GPTConfig
 from minillm.nn import KVCache
@@ -53,68 +53,68 @@ def kept(logits):
 
 def test_top_p_keeps_the_fewest_tokens_that_reach_p():
     logits = LETTER_PROBS.log()
-    assert kept(S.top_p_filter(logits, 0.88)) == "rsug"  # 0.40 + 0.25 + 0.15 = 0.80 < 0.88 <= 0.90
-    assert kept(S.top_p_filter(logits, 0.5)) == "rs"
-    assert kept(S.top_p_filter(logits, 0.3)) == "r"  # the top token alone already reaches p
-    assert kept(S.top_p_filter(logits, 0.01)) == "r"  # and it always stays
-    renormalised = probs_of(S.top_p_filter(logits, 0.88))[:4]
+    assert kept(sample.top_p_filter(logits, 0.88)) == "rsug"  # 0.40 + 0.25 + 0.15 = 0.80 < 0.88 <= 0.90
+    assert kept(sample.top_p_filter(logits, 0.5)) == "rs"
+    assert kept(sample.top_p_filter(logits, 0.3)) == "r"  # the top token alone already reaches p
+    assert kept(sample.top_p_filter(logits, 0.01)) == "r"  # and it always stays
+    renormalised = probs_of(sample.top_p_filter(logits, 0.88))[:4]
     assert torch.allclose(renormalised, torch.tensor([0.40, 0.25, 0.15, 0.10]) / 0.90)
 
 
 def test_top_p_of_one_keeps_every_token_even_improbable_ones():
     logits = torch.tensor([10.0, 0.0, -40.0, -80.0])
-    assert torch.equal(S.top_p_filter(logits, 1.0), logits)
+    assert torch.equal(sample.top_p_filter(logits, 1.0), logits)
 
 
 def test_top_p_works_row_by_row_on_shuffled_batches():
     perm = torch.randperm(7)
     batch = torch.stack([LETTER_PROBS.log()[perm], LETTER_PROBS.flip(0).log()])
-    out = S.top_p_filter(batch, 0.88)
+    out = sample.top_p_filter(batch, 0.88)
     assert torch.isfinite(out[0]).sum() == 4 and torch.isfinite(out[1]).sum() == 4
     assert set(torch.isfinite(out[0]).nonzero().flatten().tolist()) == {int((perm == i).nonzero()) for i in range(4)}
 
 
 def test_top_k_keeps_the_k_largest():
     logits = LETTER_PROBS.log()
-    assert kept(S.top_k_filter(logits, 3)) == "rsu"
-    assert torch.equal(S.top_k_filter(logits, 0), logits)  # 0 is off
-    assert torch.equal(S.top_k_filter(logits, 50), logits)  # k >= V keeps all
-    assert torch.allclose(probs_of(S.top_k_filter(logits, 2))[:2], torch.tensor([0.40, 0.25]) / 0.65)
+    assert kept(sample.top_k_filter(logits, 3)) == "rsu"
+    assert torch.equal(sample.top_k_filter(logits, 0), logits)  # 0 is off
+    assert torch.equal(sample.top_k_filter(logits, 50), logits)  # k >= V keeps all
+    assert torch.allclose(probs_of(sample.top_k_filter(logits, 2))[:2], torch.tensor([0.40, 0.25]) / 0.65)
 
 
 def test_top_k_of_one_equals_greedy():
     logits = torch.randn(64, 50)
-    cfg = S.GenerationConfig(temperature=1.0, top_k=1, top_p=1.0)
-    assert torch.equal(S.choose_next(logits, cfg), logits.argmax(-1))
+    cfg = sample.GenerationConfig(temperature=1.0, top_k=1, top_p=1.0)
+    assert torch.equal(sample.choose_next(logits, cfg), logits.argmax(-1))
 
 
 def test_temperature_reshapes_the_distribution():
     logits = torch.tensor([math.log(4.0), 0.0])  # probabilities 0.8, 0.2
-    assert torch.allclose(probs_of(S.apply_temperature(logits, 1.0)), torch.tensor([0.8, 0.2]))
-    assert torch.allclose(probs_of(S.apply_temperature(logits, 2.0)), torch.tensor([2 / 3, 1 / 3]))  # 4^(1/2) : 1
-    assert torch.allclose(probs_of(S.apply_temperature(logits, 0.5)), torch.tensor([16 / 17, 1 / 17]))  # 4^2 : 1
+    assert torch.allclose(probs_of(sample.apply_temperature(logits, 1.0)), torch.tensor([0.8, 0.2]))
+    assert torch.allclose(probs_of(sample.apply_temperature(logits, 2.0)), torch.tensor([2 / 3, 1 / 3]))  # 4^(1/2) : 1
+    assert torch.allclose(probs_of(sample.apply_temperature(logits, 0.5)), torch.tensor([16 / 17, 1 / 17]))  # 4^2 : 1
 
 
 def test_temperature_towards_zero_is_greedy():
     logits = torch.randn(8, 30)
     one_hot = F.one_hot(logits.argmax(-1), 30).float()
-    assert torch.allclose(probs_of(S.apply_temperature(logits, 1e-3)), one_hot, atol=1e-6)
-    assert torch.equal(probs_of(S.apply_temperature(logits, 0)), one_hot)
-    assert torch.equal(S.choose_next(logits, S.GenerationConfig(temperature=0)), logits.argmax(-1))
+    assert torch.allclose(probs_of(sample.apply_temperature(logits, 1e-3)), one_hot, atol=1e-6)
+    assert torch.equal(probs_of(sample.apply_temperature(logits, 0)), one_hot)
+    assert torch.equal(sample.choose_next(logits, sample.GenerationConfig(temperature=0)), logits.argmax(-1))
     with pytest.raises(UserError, match="temperature"):
-        S.apply_temperature(logits, -1.0)
+        sample.apply_temperature(logits, -1.0)
 
 
 def test_filters_combine_temperature_then_top_k_then_top_p():
     logits = LETTER_PROBS.log()
-    cfg = S.GenerationConfig(temperature=1.0, top_k=3, top_p=0.6)
-    draws = {int(S.choose_next(logits[None], cfg)) for _ in range(200)}
+    cfg = sample.GenerationConfig(temperature=1.0, top_k=3, top_p=0.6)
+    draws = {int(sample.choose_next(logits[None], cfg)) for _ in range(200)}
     assert draws == {0, 1}  # top-k leaves r s u (0.50, 0.31, 0.19); 0.6 is reached with r and s
 
 
 def test_sampling_follows_the_probabilities():
     logits = torch.log(torch.tensor([0.7, 0.2, 0.1])).expand(20000, 3)
-    draws = S.choose_next(logits, S.GenerationConfig(temperature=1.0, top_p=1.0),
+    draws = sample.choose_next(logits, sample.GenerationConfig(temperature=1.0, top_p=1.0),
                           torch.Generator().manual_seed(0))
     assert torch.allclose(torch.bincount(draws, minlength=3) / 20000, torch.tensor([0.7, 0.2, 0.1]), atol=0.015)
 
@@ -123,8 +123,8 @@ def test_config_checks_its_values():
     for bad in ({"temperature": -0.1}, {"top_p": 0.0}, {"top_p": 1.5}, {"top_k": -1}, {"num_beams": 0},
                 {"max_new_tokens": -1}, {"stop": ("",)}):
         with pytest.raises(UserError, match="GenerationConfig"):
-            S.GenerationConfig(**bad)
-    assert S.GenerationConfig(stop="\n").stop == ("\n",)
+            sample.GenerationConfig(**bad)
+    assert sample.GenerationConfig(stop="\n").stop == ("\n",)
 
 
 # --- the decoder: KV cache, padded batches, the context window -----------------------------------------
@@ -133,7 +133,7 @@ def test_config_checks_its_values():
 def test_kv_cache_logits_equal_no_cache_logits_at_every_step_for_prompts_of_different_lengths(model):
     prompts = [tokens(7).tolist(), tokens(2).tolist(), tokens(5).tolist()]
     continuations = tokens(3, 6)  # what each row "chose" next
-    cached, uncached = S.Decoder(model, prompts, 6), S.Decoder(model, prompts, 6, use_cache=False)
+    cached, uncached = sample.Decoder(model, prompts, 6), sample.Decoder(model, prompts, 6, use_cache=False)
     for step in range(7):
         if step:
             cached.append(continuations[:, step - 1])
@@ -151,7 +151,7 @@ def reference_window_logits(model, sequence, steps):
     start, out = 0, []
     for length in range(len(sequence) - steps, len(sequence) + 1):
         if length - start > SMALL.block_size:
-            start = length - S.window_after_shift(SMALL.block_size)
+            start = length - sample.window_after_shift(SMALL.block_size)
         out.append(model(torch.tensor([sequence[start:length]]))[0][0, -1])
     return out
 
@@ -161,28 +161,28 @@ def test_beyond_block_size_the_window_drops_its_oldest_tokens(model, prompt_leng
     sequence = tokens(prompt_length + 30).tolist()
     expected = reference_window_logits(model, sequence, 30)
     for use_cache in (True, False):
-        decoder = S.Decoder(model, [sequence[:prompt_length]], 30, use_cache)
+        decoder = sample.Decoder(model, [sequence[:prompt_length]], 30, use_cache)
         for step in range(31):
             if step:
                 decoder.append(torch.tensor([sequence[prompt_length + step - 1]]))
             assert torch.allclose(decoder.next_logits()[0], expected[step], atol=1e-5), (use_cache, step)
             assert decoder.length - decoder.start <= SMALL.block_size
-    assert S.window_after_shift(16) == 12
+    assert sample.window_after_shift(16) == 12
 
 
 def test_long_generation_with_and_without_cache_gives_the_same_tokens(model):
     prompts = [tokens(3).tolist(), tokens(9).tolist()]
-    cfg = S.GenerationConfig(max_new_tokens=40, temperature=1.0, seed=3)  # 49 tokens through a 16-token window
-    assert S.generate(model, prompts, cfg) == S.generate(model, prompts, replace(cfg, use_cache=False))
+    cfg = sample.GenerationConfig(max_new_tokens=40, temperature=1.0, seed=3)  # 49 tokens through a 16-token window
+    assert sample.generate(model, prompts, cfg) == sample.generate(model, prompts, replace(cfg, use_cache=False))
 
 
 def test_bad_prompts_are_user_errors(model):
     with pytest.raises(UserError, match="empty"):
-        S.generate(model, [], max_new_tokens=2)
+        sample.generate(model, [], max_new_tokens=2)
     with pytest.raises(UserError, match="outside the model's vocabulary"):
-        S.generate(model, [1, SMALL.vocab_size], max_new_tokens=2)
+        sample.generate(model, [1, SMALL.vocab_size], max_new_tokens=2)
     with pytest.raises(UserError, match="stop strings need a tokenizer"):
-        S.generate(model, [1, 2], stop=("x",))
+        sample.generate(model, [1, 2], stop=("x",))
 
 
 # --- generation ----------------------------------------------------------------------------------------
@@ -197,40 +197,40 @@ def greedy_by_hand(model, prompt, n):
 
 def test_greedy_generation_equals_argmax_step_by_step(model):
     prompt = tokens(4).tolist()
-    assert S.generate(model, prompt, temperature=0, max_new_tokens=10) == greedy_by_hand(model, prompt, 10)
+    assert sample.generate(model, prompt, temperature=0, max_new_tokens=10) == greedy_by_hand(model, prompt, 10)
 
 
 def test_a_batch_of_different_lengths_generates_what_each_prompt_generates_alone(model):
     prompts = [tokens(6).tolist(), tokens(1).tolist(), tokens(3).tolist()]
-    batch = S.generate(model, prompts, temperature=0, max_new_tokens=8)
+    batch = sample.generate(model, prompts, temperature=0, max_new_tokens=8)
     assert batch == [greedy_by_hand(model, p, 8) for p in prompts]
-    assert S.generate(model, torch.tensor([prompts[0]]), temperature=0, max_new_tokens=8) == batch[:1]
+    assert sample.generate(model, torch.tensor([prompts[0]]), temperature=0, max_new_tokens=8) == batch[:1]
 
 
 def test_same_seed_same_sample_and_other_seeds_differ(model):
     prompt = tokens(3).tolist()
-    cfg = S.GenerationConfig(max_new_tokens=12, temperature=1.5, top_p=1.0)
-    samples = [S.generate(model, prompt, replace(cfg, seed=seed)) for seed in (7, 7, 8)]
+    cfg = sample.GenerationConfig(max_new_tokens=12, temperature=1.5, top_p=1.0)
+    samples = [sample.generate(model, prompt, replace(cfg, seed=seed)) for seed in (7, 7, 8)]
     assert samples[0] == samples[1] != samples[2]
     gen = torch.Generator().manual_seed(7)
-    assert S.generate(model, prompt, cfg, generator=gen) == samples[0]
+    assert sample.generate(model, prompt, cfg, generator=gen) == samples[0]
 
 
 def test_generation_stops_at_eos_and_at_max_new_tokens(model):
     prompt = tokens(3).tolist()
-    free = S.generate(model, prompt, temperature=0, max_new_tokens=12)
+    free = sample.generate(model, prompt, temperature=0, max_new_tokens=12)
     assert len(free) == 12
     eos = free[4]
-    stopped = S.generate(model, prompt, temperature=0, max_new_tokens=12, eos_token_id=eos)
+    stopped = sample.generate(model, prompt, temperature=0, max_new_tokens=12, eos_token_id=eos)
     assert stopped == free[:free.index(eos)]  # EOS ends the row and is not returned
-    assert S.generate(model, prompt, max_new_tokens=0) == []
+    assert sample.generate(model, prompt, max_new_tokens=0) == []
 
 
 def test_rows_of_a_batch_stop_independently(model):
     prompts = [tokens(3).tolist(), tokens(5).tolist()]
-    free = S.generate(model, prompts, temperature=0, max_new_tokens=10)
+    free = sample.generate(model, prompts, temperature=0, max_new_tokens=10)
     eos = free[0][2]
-    out = S.generate(model, prompts, temperature=0, max_new_tokens=10, eos_token_id=eos)
+    out = sample.generate(model, prompts, temperature=0, max_new_tokens=10, eos_token_id=eos)
     for row in range(2):
         expected = free[row][:free[row].index(eos)] if eos in free[row] else free[row]
         assert out[row] == expected
@@ -239,7 +239,7 @@ def test_rows_of_a_batch_stop_independently(model):
 def test_generation_leaves_the_model_in_training_mode_if_it_was(model):
     model.train()
     try:
-        S.generate(model, [1, 2], max_new_tokens=2)
+        sample.generate(model, [1, 2], max_new_tokens=2)
         assert model.training
     finally:
         model.eval()
@@ -249,39 +249,39 @@ def test_generation_leaves_the_model_in_training_mode_if_it_was(model):
 
 
 def test_text_stream_waits_for_whole_characters_and_cuts_at_stop_strings(tok):
-    text = S.TextStream(tok, stop=("STOP",))
+    text = sample.TextStream(tok, stop=("STOP",))
     pieces = [text.push(t) for t in "é a ST".encode()]
     assert pieces[0] == ""  # the first byte of é is not a character yet
     assert "".join(pieces) == "é a "  # "ST" is held back: it may begin "STOP"
     assert text.push(ord("O")) == "" and text.push(ord("P")) == "" and text.stopped
     assert text.text == "é a "
-    other = S.TextStream(tok, stop=("STOP",))
+    other = sample.TextStream(tok, stop=("STOP",))
     assert "".join(other.push(t) for t in b"a ST") + other.close() == "a ST"  # ended without the stop string
 
 
 def test_streamed_pieces_join_to_the_generated_text(model, tok):
-    cfg = S.GenerationConfig(max_new_tokens=20, temperature=1.0, seed=5)
-    pieces = list(S.stream(model, tok, "Hi", cfg))
+    cfg = sample.GenerationConfig(max_new_tokens=20, temperature=1.0, seed=5)
+    pieces = list(sample.stream(model, tok, "Hi", cfg))
     assert len(pieces) > 1
-    assert "".join(pieces) == S.generate_text(model, tok, "Hi", cfg)
-    ids = S.generate(model, tok.encode("Hi"), replace(cfg, eos_token_id=EOT))
+    assert "".join(pieces) == sample.generate_text(model, tok, "Hi", cfg)
+    ids = sample.generate(model, tok.encode("Hi"), replace(cfg, eos_token_id=EOT))
     assert "".join(pieces) == tok.decode(ids)
 
 
 def test_text_stops_before_a_stop_string(model, tok):
-    full = S.generate_text(model, tok, "abc", max_new_tokens=20, temperature=0)
+    full = sample.generate_text(model, tok, "abc", max_new_tokens=20, temperature=0)
     stop = full[5:7]
-    cut = S.generate_text(model, tok, "abc", max_new_tokens=20, temperature=0, stop=(stop,))
+    cut = sample.generate_text(model, tok, "abc", max_new_tokens=20, temperature=0, stop=(stop,))
     assert cut == full[:full.index(stop)]
-    assert "".join(S.stream(model, tok, "abc", max_new_tokens=20, temperature=0, stop=stop)) == cut
+    assert "".join(sample.stream(model, tok, "abc", max_new_tokens=20, temperature=0, stop=stop)) == cut
 
 
 def test_text_batches_and_the_empty_prompt(model, tok):
-    texts = S.generate_text(model, tok, ["a", "longer prompt", ""], max_new_tokens=6, temperature=0)
-    assert texts[1] == S.generate_text(model, tok, "longer prompt", max_new_tokens=6, temperature=0)
-    assert texts[2] == tok.decode(S.generate(model, [EOT], temperature=0, max_new_tokens=6, eos_token_id=EOT))
+    texts = sample.generate_text(model, tok, ["a", "longer prompt", ""], max_new_tokens=6, temperature=0)
+    assert texts[1] == sample.generate_text(model, tok, "longer prompt", max_new_tokens=6, temperature=0)
+    assert texts[2] == tok.decode(sample.generate(model, [EOT], temperature=0, max_new_tokens=6, eos_token_id=EOT))
     with pytest.raises(UserError, match="cannot stream"):
-        next(S.stream(model, tok, "a", num_beams=2))
+        next(sample.stream(model, tok, "a", num_beams=2))
 
 
 # --- beam search ---------------------------------------------------------------------------------------
@@ -324,19 +324,19 @@ def toy_table(p_end_first=0.0):
 
 def test_beam_search_finds_the_likelier_sequence_that_greedy_misses():
     model = BigramLM(toy_table())
-    greedy = S.generate(model, [0], temperature=0, max_new_tokens=2)
-    beams = S.beam_search(model, [0], num_beams=2, max_new_tokens=2, length_penalty=0.0)
+    greedy = sample.generate(model, [0], temperature=0, max_new_tokens=2)
+    beams = sample.beam_search(model, [0], num_beams=2, max_new_tokens=2, length_penalty=0.0)
     assert greedy == [1, 3]  # A, then X: 0.5 x 0.4 = 0.2
     assert beams[0].tokens == [2, 3]  # B, then X: 0.4 x 0.9 = 0.36
     assert beams[0].logprob == pytest.approx(math.log(0.36), abs=1e-4)
     assert beams[1].tokens == [1, 3] and beams[1].logprob == pytest.approx(math.log(0.2), abs=1e-4)
-    assert S.generate(model, [0], num_beams=2, max_new_tokens=2, length_penalty=0.0) == [2, 3]
-    assert S.beam_search(model, [0], num_beams=1, max_new_tokens=2)[0].tokens == greedy
+    assert sample.generate(model, [0], num_beams=2, max_new_tokens=2, length_penalty=0.0) == [2, 3]
+    assert sample.beam_search(model, [0], num_beams=1, max_new_tokens=2)[0].tokens == greedy
 
 
 def test_beam_search_finishes_beams_at_eos_with_length_normalised_scores():
     model = BigramLM(toy_table())
-    beams = S.beam_search(model, [0], num_beams=3, max_new_tokens=5, eos_token_id=5, length_penalty=1.0)
+    beams = sample.beam_search(model, [0], num_beams=3, max_new_tokens=5, eos_token_id=5, length_penalty=1.0)
     assert all(b.finished for b in beams)
     assert [b.score for b in beams] == sorted((b.score for b in beams), reverse=True)
     for b in beams:
@@ -346,16 +346,16 @@ def test_beam_search_finishes_beams_at_eos_with_length_normalised_scores():
 
 def test_length_penalty_decides_between_short_and_long_beams():
     model = BigramLM(toy_table(p_end_first=0.45))  # ending at once: 0.45; B X END: 0.22 x 0.9 = 0.198
-    plain = S.beam_search(model, [0], num_beams=3, max_new_tokens=5, eos_token_id=5, length_penalty=0.0)
+    plain = sample.beam_search(model, [0], num_beams=3, max_new_tokens=5, eos_token_id=5, length_penalty=0.0)
     assert plain[0].tokens == [] and plain[0].finished and plain[0].score == pytest.approx(math.log(0.45), abs=1e-4)
-    per_token = S.beam_search(model, [0], num_beams=3, max_new_tokens=5, eos_token_id=5, length_penalty=1.0)
+    per_token = sample.beam_search(model, [0], num_beams=3, max_new_tokens=5, eos_token_id=5, length_penalty=1.0)
     assert per_token[0].tokens == [2, 3] and per_token[0].score == pytest.approx(math.log(0.198) / 3, abs=1e-4)
 
 
 def test_beam_search_with_and_without_cache_on_a_real_model(model):
     prompt = tokens(5).tolist()
-    a = S.beam_search(model, prompt, num_beams=3, max_new_tokens=20)  # 25 tokens: the window moves too
-    b = S.beam_search(model, prompt, num_beams=3, max_new_tokens=20, use_cache=False)
+    a = sample.beam_search(model, prompt, num_beams=3, max_new_tokens=20)  # 25 tokens: the window moves too
+    b = sample.beam_search(model, prompt, num_beams=3, max_new_tokens=20, use_cache=False)
     assert [x.tokens for x in a] == [x.tokens for x in b]
     assert [x.score for x in a] == pytest.approx([x.score for x in b], abs=1e-4)
     assert len({tuple(x.tokens) for x in a}) == 3
@@ -363,7 +363,7 @@ def test_beam_search_with_and_without_cache_on_a_real_model(model):
 
 def test_a_beams_logprob_is_the_sum_of_its_tokens(model):
     prompt = tokens(5).tolist()
-    best = S.beam_search(model, prompt, num_beams=3, max_new_tokens=8)[0]
+    best = sample.beam_search(model, prompt, num_beams=3, max_new_tokens=8)[0]
     logprob = 0.0
     for i, t in enumerate(best.tokens):
         logits = model(torch.tensor([prompt + best.tokens[:i]]))[0][0, -1]
@@ -383,7 +383,7 @@ def test_gpt2_weights_generate_what_transformers_generates():
     prompt = tokens(4).tolist()
     with torch.no_grad():
         theirs = hf.generate(torch.tensor([prompt]), max_new_tokens=10, do_sample=False, pad_token_id=EOT)
-    assert S.generate(ours, prompt, temperature=0, max_new_tokens=10) == theirs[0, 4:].tolist()
+    assert sample.generate(ours, prompt, temperature=0, max_new_tokens=10) == theirs[0, 4:].tolist()
 
 
 def gpt2_vocab(extra=None):
@@ -398,9 +398,9 @@ def test_gpt2_vocab_json_becomes_a_tokenizer(tmp_path):
     _, show = gpt2_vocab()
     vocab, _ = gpt2_vocab({show[32] + "h": 256, "<|endoftext|>": 257})  # "Ġh" is " h"
     (tmp_path / "vocab.json").write_text(json.dumps(vocab))
-    gpt2 = S.gpt2_tokenizer(tmp_path / "vocab.json")
+    gpt2 = checkpoint.gpt2_tokenizer(tmp_path / "vocab.json")
     assert gpt2.encode(" hi\n") == [256, ord("i"), ord("\n")]
-    assert gpt2.decode([256, 10]) == " h\n" and S.end_of_text_id(gpt2) == 257
+    assert gpt2.decode([256, 10]) == " h\n" and sample.end_of_text_id(gpt2) == 257
 
 
 def save_run(folder, model, tok):
@@ -412,10 +412,10 @@ def save_run(folder, model, tok):
 
 def test_load_a_pretrain_folder_and_a_hugging_face_folder(tmp_path, model, tok):
     save_run(tmp_path / "run", model, tok)
-    loaded, loaded_tok = S.load(tmp_path / "run")
+    loaded, loaded_tok = checkpoint.load_model(tmp_path / "run")
     assert loaded_tok.vocab_size == tok.vocab_size
-    assert S.generate(loaded, [1, 2], temperature=0, max_new_tokens=5) == S.generate(model, [1, 2], temperature=0,
-                                                                                     max_new_tokens=5)
+    assert sample.generate(loaded, [1, 2], temperature=0, max_new_tokens=5) == sample.generate(
+        model, [1, 2], temperature=0, max_new_tokens=5)
     hf = tmp_path / "hf"
     hf.mkdir()
     from safetensors.torch import save_file
@@ -423,20 +423,20 @@ def test_load_a_pretrain_folder_and_a_hugging_face_folder(tmp_path, model, tok):
               hf / "model.safetensors")
     (hf / "config.json").write_text(json.dumps(SMALL.to_hf_config()))
     with pytest.raises(UserError, match="no tokenizer"):
-        S.load(hf)
+        checkpoint.load_model(hf)
     (hf / "vocab.json").write_text(json.dumps(gpt2_vocab({"<|endoftext|>": EOT})[0]))
-    hf_model, _ = S.load(hf)
-    assert S.generate(hf_model, [1, 2], temperature=0, max_new_tokens=5) == S.generate(model, [1, 2], temperature=0,
-                                                                                       max_new_tokens=5)
+    hf_model, _ = checkpoint.load_model(hf)
+    assert sample.generate(hf_model, [1, 2], temperature=0, max_new_tokens=5) == sample.generate(
+        model, [1, 2], temperature=0, max_new_tokens=5)
     with pytest.raises(UserError, match="no model.safetensors"):
-        S.load(tmp_path)
+        checkpoint.load_model(tmp_path)
 
 
 def cli_args(folder, **kw):
     import argparse
 
     parser = argparse.ArgumentParser()
-    S.add_arguments(parser)
+    sample.add_arguments(parser)
     argv = ["--checkpoint", str(folder), "--device", "cpu"]
     for key, value in kw.items():
         flag = "--" + key.replace("_", "-")
@@ -446,19 +446,19 @@ def cli_args(folder, **kw):
 
 def test_cli_prints_samples_beams_and_streams(tmp_path, model, tok, capsys):
     save_run(tmp_path / "run", model, tok)
-    S.run_from_args(cli_args(tmp_path / "run", prompt="Hi", temperature=0, max_new_tokens=8))
+    sample.run_from_args(cli_args(tmp_path / "run", prompt="Hi", temperature=0, max_new_tokens=8))
     greedy = capsys.readouterr().out
-    assert greedy == "Hi" + S.generate_text(model, tok, "Hi", temperature=0, max_new_tokens=8) + "\n"
-    S.run_from_args(cli_args(tmp_path / "run", prompt="Hi", temperature=0, max_new_tokens=8, stream=True))
+    assert greedy == "Hi" + sample.generate_text(model, tok, "Hi", temperature=0, max_new_tokens=8) + "\n"
+    sample.run_from_args(cli_args(tmp_path / "run", prompt="Hi", temperature=0, max_new_tokens=8, stream=True))
     assert capsys.readouterr().out == greedy
-    S.run_from_args(cli_args(tmp_path / "run", prompt="Hi", beams=3, max_new_tokens=6))
+    sample.run_from_args(cli_args(tmp_path / "run", prompt="Hi", beams=3, max_new_tokens=6))
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("[score ") and "".join(lines).count("[score ") == 3
-    S.run_from_args(cli_args(tmp_path / "run", prompt="Hi", num_samples=2, seed=1, temperature=2.0))
+    sample.run_from_args(cli_args(tmp_path / "run", prompt="Hi", num_samples=2, seed=1, temperature=2.0))
     assert capsys.readouterr().out.count("\n---\n") == 1
     for bad in ({"stream": True, "beams": 2}, {"num_samples": 0}, {"top_p": 2.0}):
         with pytest.raises(UserError):
-            S.run_from_args(cli_args(tmp_path / "run", **bad))
+            sample.run_from_args(cli_args(tmp_path / "run", **bad))
 
 
 def test_cli_without_a_checkpoint_uses_the_pretrain_stage(monkeypatch, tmp_path, model, tok, capsys):
@@ -469,5 +469,5 @@ def test_cli_without_a_checkpoint_uses_the_pretrain_stage(monkeypatch, tmp_path,
     monkeypatch.setattr(artifacts, "get", lambda name, preset: asked.append((name, preset)) or tmp_path / "run")
     args = cli_args(tmp_path / "run", max_new_tokens=2)
     args.checkpoint = None
-    assert S.run_from_args(args) == 0
+    assert sample.run_from_args(args) == 0
     assert asked == [("pretrain", "tiny")]

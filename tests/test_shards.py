@@ -9,8 +9,8 @@ import pytest
 
 from minillm import shards
 from minillm.errors import UserError
-from minillm.tokenizer import EOT, Tokenizer
-from minillm.train import load_split
+from minillm.tokenizer import Tokenizer
+from minillm.tokens import EOT, load_split
 
 WORDS = ["the", "cat", "sat", "on", "a", "mat", "while", "seven", "dogs", "ran", "far", "away", "from", "home"]
 

@@ -11,18 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minillm.errors import UserError
+from minillm.merges import learn_merges
+from minillm.pretokens import GPT2_PATTERN, batched, count_pretokens
 from minillm.tokenizer import (
     DEFAULT_SPECIAL_TOKENS,
-    GPT2_PATTERN,
     PRESETS,
     Tokenizer,
     TokenizerConfig,
     build_stage,
-    count_pretokens,
     is_val_document,
-    learn_merges,
-    load_tokens,
+    read_texts,
 )
+from minillm.tokens import load_tokens, token_dtype
 
 EOT, IM_START, IM_END = DEFAULT_SPECIAL_TOKENS
 SPECIALS = st.sampled_from(DEFAULT_SPECIAL_TOKENS)
@@ -139,6 +139,12 @@ def test_training_is_deterministic_whatever_the_order_and_the_processes(corpus):
     assert count_pretokens(docs, workers=2, progress=False, batch_chars=10_000) == one
 
 
+def test_batches_hold_a_count_of_items_or_a_weight_of_characters():
+    assert list(batched(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(batched(["abc", "d", "ef", "ghij", "k"], 3, weigh=len)) == [["abc"], ["d", "ef"], ["ghij"], ["k"]]
+    assert list(batched([], 3)) == []
+
+
 def test_special_ids_follow_the_merges_and_a_small_corpus_stops_early():
     tok = Tokenizer.train(["abab abab"], vocab_size=1000, progress=False)
     assert len(tok.merges) < 1000 - 256 - 3  # ran out of pairs
@@ -193,7 +199,6 @@ def test_identical_ids_to_tiktoken_over_the_corpus(tok, corpus):
 
 def test_identical_ids_to_tiktoken_over_the_whole_clean_corpus():
     from minillm import artifacts
-    from minillm.tokenizer import read_texts
 
     texts = list(read_texts(artifacts.get("clean", preset="tiny", progress=False) / "clean.jsonl"))
     assert len(texts) > 1000
@@ -375,7 +380,12 @@ def test_build_stage_and_load_tokens_report_bad_input(tmp_path):
         load_tokens(tmp_path / "train.bin")
 
 
+def test_token_files_switch_to_uint32_only_when_ids_need_it():
+    assert token_dtype(2048) == token_dtype(1 << 16) == np.uint16
+    assert token_dtype((1 << 16) + 1) == token_dtype(100_277) == np.uint32
+
+
 def test_presets_grow_and_fit_their_token_dtype():
     sizes = [PRESETS[name].vocab_size for name in ("tiny", "small", "gpt2")]
-    assert sizes == sorted(sizes) and sizes[-1] == 50257
+    assert sizes == sorted(sizes) and sizes[-1] == 50257 and token_dtype(sizes[-1]) == np.uint16
     assert all(EOT in PRESETS[name].special_tokens for name in PRESETS)

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from minillm import world
+from minillm.errors import UserError
 from minillm.webserver import calendar_page as served_calendar_page
 from minillm.world import write
-from minillm.errors import UserError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 KINDS = {"article", "story", "howto", "qa", "index", "spam", "keyword_stuffed", "nav_only", "short", "long",

@@ -1,4 +1,4 @@
-"""Instant feedback for graded exercises (course spine; first used in lesson 00's warm-up).
+"""Instant feedback for graded exercises (first used in lesson 00's warm-up).
 
 Each exercise in `solutions/` is followed by a check cell:
 
@@ -9,8 +9,6 @@ A passing cell prints "✅ softmax: all checks passed". A failing one raises `Ch
 shows as a short message (expected vs got, and the hint) instead of a traceback; it is still an error, so
 nbgrader and `minillm grade` score the exercise as failed. An exercise whose code still raises
 `NotImplementedError` is reported as "not implemented yet".
-
-Entry points: exercise, expect_equal, expect_close, expect_true, CheckFailed.
 """
 
 import contextlib

@@ -1,4 +1,4 @@
-"""Autograder for the course's exercise notebooks (course spine): `minillm grade PATH...`.
+"""Autograder for the course's exercise notebooks: `minillm grade PATH...`.
 
 For each submitted notebook the grader
 1. finds its source in `solutions/` (by the notebook's `minillm.lesson` metadata, else its file name);
@@ -12,8 +12,6 @@ For each submitted notebook the grader
 
 `minillm grade` prints a score table, writes Gradescope's results.json with `--gradescope FILE`, and
 exits 0 only at full marks (what GitHub Classroom looks at).
-
-Entry points: grade, grade_notebook, print_table, gradescope_results.
 """
 
 import json

@@ -1,4 +1,4 @@
-"""Course machinery: exercise notebooks from solution notebooks, and executing notebooks (course spine).
+"""Course machinery: exercise notebooks from solution notebooks, and executing notebooks.
 
 `solutions/NN_topic.ipynb` is the single source of every graded exercise. Its code cells mark the parts
 a learner writes and the tests a learner does not see, with nbgrader's markers:
@@ -11,8 +11,6 @@ so a course already on nbgrader can use the notebooks unchanged.
 
 `release` writes `exercises/` from `solutions/`: markers applied, outputs and widget state removed.
 `execute` runs notebooks in place (what `make notebooks` does), keeping outputs, stripping widget state.
-
-Entry points: release, release_notebook, execute, strip_widget_state, SOLUTIONS_DIR, EXERCISES_DIR.
 """
 
 import copy
@@ -24,8 +22,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from tqdm.auto import tqdm
 
-from minillm.files import ROOT, atomic_write_text, make_dir
 from minillm.errors import UserError
+from minillm.files import ROOT, atomic_write_text, make_dir
 
 SOLUTIONS_DIR = ROOT / "solutions"
 EXERCISES_DIR = ROOT / "exercises"

@@ -21,7 +21,6 @@ from minillm.world.posttrain import all_questions, preference_records, rl_record
 from minillm.world.site import BINARIES, BROKEN, EXTERNAL, SHARE_LINKS, Site, build_site
 from minillm.world.text import CRAWL_DELAY, DISALLOWED, SITE_NAME
 
-
 # ----------------------------------------------------------------------------- the datasheet and the writer
 
 
