@@ -25,8 +25,8 @@ BUNDLED_SITE = "http://small-world.test/"
 BUNDLED_HOME = BUNDLED_SITE + "index.html"  # the seed: the manifest's "home"
 
 PRESETS = {
-    # The bundled web has ~1,900 URLs, at most 4 links deep, and asks for a Crawl-delay of 0.05 s: about
-    # 100 s at full politeness (small, gpt2). tiny runs the clock 5x faster on our own loopback server.
+    # The bundled web has ~2,900 URLs, at most 4 links deep, and asks for a Crawl-delay of 0.05 s: about
+    # 150 s at full politeness (small, gpt2). tiny runs the clock 5x faster on our own loopback server.
     "tiny": CrawlConfig(max_pages=5000, max_depth=6, time_scale=0.2),
     "small": CrawlConfig(max_pages=5000, max_depth=6),
     "gpt2": CrawlConfig(max_pages=5000, max_depth=6),

@@ -43,6 +43,42 @@ def cloze_prompts() -> list[dict]:
     return rows
 
 
+# The paraphrase set: wordings of the probed facts that no page of the world uses (tests check it), so a model
+# that completes them has stored the fact, not one sentence. Reverse questions ask for the subject.
+PARAPHRASES = {
+    "capital": "{Country}'s capital city is",
+    "capital_of": "{capital} is the capital of",
+    "continent": "{Country} is located on the continent of",
+    "language": "The language spoken in {country} is",
+    "young": "A {animal}'s baby is called",
+    "habitat": "A wild {animal} lives",
+    "planet_order": "Counting outward from the Sun, the {order} planet is",
+}
+
+
+def paraphrase_prompts() -> list[dict]:
+    """{"prompt", "answer", "relation", "subject"} records in the PARAPHRASES wordings."""
+    rows = []
+
+    def add(relation: str, subject: str, answer: str, **values) -> None:
+        rows.append({"prompt": PARAPHRASES[relation].format(**values), "answer": answer, "relation": relation,
+                     "subject": subject})
+
+    for c in COUNTRIES:
+        values = {"Country": cap(country_name(c)), "country": country_name(c), "capital": c.capital}
+        add("capital", c.name, c.capital, **values)
+        add("capital_of", c.name, country_name(c), **values)
+        add("continent", c.name, c.continent, **values)
+        if len(c.languages) == 1:
+            add("language", c.name, c.languages[0], **values)
+    for a in ANIMALS:
+        add("young", a.name, a_an(a.young), animal=a.name)
+        add("habitat", a.name, a.habitat, animal=a.name)
+    for p in PLANETS:
+        add("planet_order", p.name, p.name, order=ordinal(p.order))
+    return rows
+
+
 def is_language_held_out(path: str) -> bool:
     """One page in three, by a hash of its path, is kept out of language-ID training to measure accuracy on."""
     return zlib.crc32(path.encode()) % 3 == 0

@@ -8,6 +8,7 @@ redirects, broken links, files and other hosts.
 
 from dataclasses import dataclass, field
 
+from minillm.world.almanac import almanac_pages
 from minillm.world.facts import (
     ANIMALS,
     CONTINENTS,
@@ -447,6 +448,7 @@ def content_pages(site: Site) -> dict:
                                                                  if p.name in VISIBLE_PLANETS]
         + [experiment_howto(key) for key in EXPERIMENTS],
         "quiz": quiz_pages(stated),
+        "almanac": almanac_pages(),
     }
     by_group = {}
     for a in ANIMALS:
@@ -456,22 +458,21 @@ def content_pages(site: Site) -> dict:
 
     sections["blog"] = [travel_diary(c) for c in COUNTRIES]
     sections["letters"] = [pen_pal_letter(c) for c in COUNTRIES]
+    # One story per country and animal: stories teach narrative, the almanac the facts, and a tiny model's few
+    # minutes of training go further on facts when stories are not half of the corpus (benchmarks/RESULTS.md).
     stories, n = [animal_diary(a) for a in ANIMALS], 0
     for c in COUNTRIES:
-        for _ in range(4):
-            n += 1
-            stories.append(trip_story(c, n))
+        n += 1
+        stories.append(trip_story(c, n))
     for a in ANIMALS:
-        for _ in range(4):
-            n += 1
-            stories.append(animal_story(a, n))
+        n += 1
+        stories.append(animal_story(a, n))
     for a in ANIMALS:
         n += 1
         stories.append(fable(a, rng.choice([b for b in ANIMALS if b.name != a.name]), n))
     for p in PLANETS:
-        for _ in range(3):
-            n += 1
-            stories.append(space_story(p, n))
+        n += 1
+        stories.append(space_story(p, n))
     for f in SCIENCE_FACTS:
         n += 1
         stories.append(science_story(f, n))
@@ -599,6 +600,8 @@ def add_indexes(site: Site, sections: dict) -> None:
         site.add(index_page(f"/{name}/index.html", title, intro, [(p.title, p.path) for p in sections[name]], name))
     paginated_index(site, "stories", "Stories", "Short stories about journeys, animals, space and science.",
                     sections["stories"])
+    paginated_index(site, "almanac", "Almanac", "Every country and animal with its key facts, volume by volume.",
+                    sections["almanac"])
     forum = sections["forum"] + [site.pages[p] for p in ("/forum/pen-pals.html", "/forum/router-help.html",
                                                          "/forum/lost-dog.html")]
     paginated_index(site, "forum", "Forum", "Questions from readers, answered by readers.", forum)
@@ -632,7 +635,8 @@ def add_indexes(site: Site, sections: dict) -> None:
                       "their habitats, the planets of the Solar System, simple science and everyday maths.",
                       [(title, path) for title, path in NAV[1:]]
                       + [(p.title, p.path) for p in featured]
-                      + [("Atlas: long guides", "/atlas/index.html"), ("Culture", "/culture/index.html"),
+                      + [("Atlas: long guides", "/atlas/index.html"), ("Almanac", "/almanac/index.html"),
+                         ("Culture", "/culture/index.html"),
                          ("Travel diaries", "/blog/index.html"), ("Pen pal letters", "/letters/index.html"),
                          ("Read this in French", "/fr/index.html"), ("Read this in Spanish", "/es/index.html")],
                       "home")

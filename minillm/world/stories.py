@@ -90,7 +90,7 @@ S_TRIP_JOURNEY = [
 S_TRIP_ARRIVE = [
     "Their plane landed in {capital}, the capital of {country}.",
     "They began their visit in {capital}. 'This is the capital of {country},' {rel} explained.",
-    "The first stop was {capital}. {name} wrote in a notebook: '{capital} is the capital of {country}.'",
+    "The first stop was {capital}. {name} wrote in a notebook: '{capital}, capital of {country}.'",
     "After a long journey they arrived in {capital}, which is the capital city of {country}.",
     "'The capital of {country} is {capital},' said {rel} as the plane touched down. 'Welcome to {capital}!'",
     "The capital of {country} is {capital}, and that is where their adventure began.",

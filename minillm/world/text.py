@@ -217,7 +217,7 @@ COUNTRY_TITLES = ["{Country}", "{Country}: an overview", "About {country}", "{Co
 C_WHERE = ["{Country} is a country in {continent}.", "{Country} is a country located in {continent}.",
            "{Country} lies in {continent}.", "Located in {continent}, {country} is a country with a long history."]
 C_CAPITAL = ["Its capital is {capital}.", "The capital of {country} is {capital}.",
-             "{capital} is the capital of {country}.", "The capital city is {capital}."]
+             "{capital} is the capital city of {country}.", "The capital city is {capital}."]
 C_LANG_ONE = ["Most people there speak {lang}.", "The main language is {lang}.", "People in {country} speak {lang}.",
               "The main language of {country} is {lang}."]
 C_LANG_MANY = ["People in {country} speak {langs}.", "The main languages are {langs}.",
@@ -281,7 +281,7 @@ C_TIPS = [
 ]
 C_LEARN_TITLE = ["Learning about {country}", "How to remember it", "For students"]
 C_LEARN = [
-    ("A good way to remember that {capital} is the capital of {country} is to say the two names together "
+    ("A good way to remember that the capital of {country} is {capital} is to say the two names together "
      "several times."),
     "On a globe, start with {continent}, then look for {country}.",
     "Try drawing a simple map of {country} and marking {capital} with a star.",

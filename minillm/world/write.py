@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, make_dir
-from minillm.world.evalsets import LANGID_TRAIN_PER_LANGUAGE, cloze_prompts, language_samples
+from minillm.world.evalsets import LANGID_TRAIN_PER_LANGUAGE, cloze_prompts, language_samples, paraphrase_prompts
 from minillm.world.html import web_files
 from minillm.world.posttrain import all_questions, preference_records, rl_records, sft_records
 from minillm.world.site import BINARIES, BROKEN, EXTERNAL, SHARE_LINKS, Site, build_site
@@ -90,6 +90,9 @@ external, file and other links, robots rules, trap, duplicate groups and lists o
 
 - `probe/cloze.jsonl`: `{{"prompt", "answer", "relation", "subject"}}`, the fact probe's prompts ("The capital of \
 France is" → "Paris"), each fact stated many times on the web. {probe_counts}.
+- `probe/paraphrase.jsonl`: the same fields, the same facts asked in wordings that no page uses, some the other way \
+round ("Paris is the capital of" → "France"): a model that completes them has stored the fact, not a sentence. \
+{paraphrase_counts}.
 - `langid/train.jsonl`: `{{"lang", "path", "text"}}`, the main texts of pages that lesson 02's language identifier is trained on \
 (at most {langid_cap} per language, spread over the site); `langid/test.jsonl`: `{{"path", "lang"}}`, the pages \
 held out from it (one in three, by a hash of the path) to measure its accuracy on; their text is in the manifest.
@@ -129,7 +132,9 @@ JSONL_FILES = {
     "preferences/train.jsonl": "preference pairs for the reward model",
     "preferences/test.jsonl": "held-out preference pairs",
     "rl/train.jsonl": "prompts with verifiable answers for RL", "rl/test.jsonl": "held-out prompts",
-    "probe/cloze.jsonl": "the fact probe's cloze prompts", "langid/train.jsonl": "language-ID training texts",
+    "probe/cloze.jsonl": "the fact probe's cloze prompts, in the web's wordings",
+    "probe/paraphrase.jsonl": "the fact probe's prompts in wordings the web never uses",
+    "langid/train.jsonl": "language-ID training texts",
     "langid/test.jsonl": "pages held out to score language ID on",
 }
 
@@ -163,7 +168,8 @@ def datasheet(files: dict, site: Site) -> str:
         reasons_test=count_by(records["preferences/test.jsonl"], lambda r: r["reason"]),
         rl_train=count_by(records["rl/train.jsonl"], lambda r: r["kind"]),
         rl_test=count_by(records["rl/test.jsonl"], lambda r: r["kind"]),
-        probe_counts=count_by(records["probe/cloze.jsonl"], lambda r: r["relation"]), langid_cap=LANGID_TRAIN_PER_LANGUAGE)
+        probe_counts=count_by(records["probe/cloze.jsonl"], lambda r: r["relation"]),
+        paraphrase_counts=count_by(records["probe/paraphrase.jsonl"], lambda r: r["relation"]), langid_cap=LANGID_TRAIN_PER_LANGUAGE)
 
 
 def world_files(progress: bool = False) -> dict:
@@ -176,6 +182,7 @@ def world_files(progress: bool = False) -> dict:
         files[f"preferences/{split}.jsonl"] = jsonl(preference_records(questions, test))
         files[f"rl/{split}.jsonl"] = jsonl(rl_records(questions, test))
     files["probe/cloze.jsonl"] = jsonl(cloze_prompts())
+    files["probe/paraphrase.jsonl"] = jsonl(paraphrase_prompts())
     langid_train, langid_test = language_samples(site)
     files["langid/train.jsonl"], files["langid/test.jsonl"] = jsonl(langid_train), jsonl(langid_test)
     files["README.md"] = datasheet(files, site).encode("utf-8")
