@@ -7,8 +7,8 @@ aside), the data files it reads, or an upstream artifact changed. The recipe and
 `<stage>/stamp.json`.
 
 A stage module provides `PRESETS` (preset name -> config dataclass) and
-`build_stage(cfg, inputs, out, progress) -> {"metrics": {...}, "figures": [...], "summary": "..."}`,
-writing into `out`, a private folder renamed into place only when the build succeeds.
+`build_stage(cfg, inputs, out, progress) -> {"metrics": {...}, "figures": [...], "summary": "...", "table": "..."}`
+(the markdown table is optional), writing into `out`, a private folder renamed into place only when the build succeeds.
 """
 
 import ast
@@ -49,9 +49,10 @@ STAGES: list[Stage] = [
     Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)",
           code=("minillm.pretokens", "minillm.merges", "minillm.tokens")),
     Stage("pretrain", "minillm.train", ("tokenizer",), "Pretrain the GPT (lessons 04-07)",
-          code=("minillm.model", "minillm.nn", "minillm.checkpoint", "minillm.tokens", "minillm.devices", "minillm.runlog")),
+          code=("minillm.model", "minillm.nn", "minillm.checkpoint", "minillm.tokens", "minillm.devices", "minillm.runlog",
+                "minillm.cloze"), data=("probe",)),
     Stage("probe", "minillm.probe", ("pretrain",), "What the model knows: the fact probe (lessons 07-08)",
-          code=("minillm.sample",), data=("probe",)),
+          code=("minillm.sample", "minillm.cloze"), data=("probe",)),
 ]
 
 
@@ -181,6 +182,7 @@ def build_unlocked(stage: Stage, preset: str, cfg, inputs: dict[str, Path], prog
         "metrics": report.get("metrics", {}),
         "figures": report.get("figures", []),
         "summary": report.get("summary", ""),
+        "table": report.get("table", ""),
     }
     atomic_write_text(work / "stamp.json", json.dumps(report, indent=1, sort_keys=True, default=str))
     (work / ".recipe").unlink()

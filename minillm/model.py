@@ -98,7 +98,7 @@ class GPTConfig:
 
 PRESETS = {
     "tiny": GPTConfig(block_size=256, vocab_size=1024, n_layer=4, n_head=4, n_embd=128),
-    "small": GPTConfig(block_size=512, vocab_size=8192, n_layer=6, n_head=6, n_embd=384),
+    "small": GPTConfig(block_size=256, vocab_size=4096, n_layer=6, n_head=6, n_embd=192),
     "gpt2": GPTConfig(block_size=1024, vocab_size=50257, n_layer=12, n_head=12, n_embd=768),
     "124M": GPTConfig(block_size=1024, vocab_size=50257, n_layer=12, n_head=12, n_embd=768),
     "350M": GPTConfig(block_size=1024, vocab_size=50257, n_layer=24, n_head=16, n_embd=1024),

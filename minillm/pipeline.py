@@ -40,6 +40,8 @@ def format_value(value) -> str:
 def stage_section(stage_stamp: dict) -> list[str]:
     name = stage_stamp["stage"]
     lines = [f"## {stage_stamp['title']}", "", stage_stamp.get("summary", "").strip(), ""]
+    if stage_stamp.get("table"):
+        lines += [stage_stamp["table"], ""]
     metrics = stage_stamp.get("metrics", {})
     if metrics:
         lines += ["| figure | value |", "|---|---|"]

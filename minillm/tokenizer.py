@@ -294,7 +294,7 @@ class TokenizerConfig:
 
 PRESETS = {
     "tiny": TokenizerConfig(vocab_size=2048),
-    "small": TokenizerConfig(vocab_size=16384, train_chars=200_000_000),
+    "small": TokenizerConfig(vocab_size=4096),
     "gpt2": TokenizerConfig(vocab_size=50257, train_chars=1_000_000_000),
 }
 _ENCODE_BATCH = 256  # documents per encode_batch call

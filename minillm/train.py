@@ -34,14 +34,16 @@ from tqdm.auto import tqdm
 
 from minillm import artifacts
 from minillm.checkpoint import all_rng_states, find_checkpoint, load_checkpoint, save_checkpoint
+from minillm.cloze import read_prompts, score_cloze, typical_probability
 from minillm.config import add_config_flags, config_from_args, setting
 from minillm.devices import ONE_PROCESS, Process, StopSignal, autocast_for, init_distributed, peak_flops, under_torchrun
 from minillm.errors import UserError
-from minillm.files import atomic_write_text, digest, make_dir
+from minillm.files import DATA_DIR, atomic_write_text, digest, make_dir
 from minillm.model import GPT, GPTConfig
 from minillm.model import PRESETS as MODEL_PRESETS
 from minillm.nn import eval_mode
 from minillm.runlog import MetricsLog, plot_losses
+from minillm.tokenizer import Tokenizer
 from minillm.tokens import load_split, read_meta, tokenizer_id
 
 
@@ -71,19 +73,23 @@ class TrainConfig:
     checkpoint_interval: int = setting(200, "save a resumable checkpoint every this many steps")
     stop_at: int | None = setting(None, "end this run at this step with a checkpoint (the schedule still "
                                         "runs to max_steps): split a long run into jobs, then --resume")
+    fact_prompts: str = setting("probe/cloze.jsonl", "cloze prompts (a path under data/) whose greedy accuracy is "
+                                "logged at every evaluation; '' for none")
     device: str = setting("auto", "auto, cpu, cuda or mps")
     compile: bool = setting(False, "torch.compile the model (CUDA: faster after a slow first step)")
     seed: int = setting(1337, "seeds the initial weights and the data order")
 
 
 PRESETS = {
-    # ~1.6M tokens (4-5 passes over the bundled corpus); small batches: more steps per token on a CPU
-    "tiny": TrainConfig(model="tiny", batch_size=8, global_batch_size=8, max_steps=800, learning_rate=6e-3,
-                        warmup_steps=50, eval_interval=100, eval_batches=10, log_interval=10,
-                        checkpoint_interval=200),
-    "small": TrainConfig(model="small", batch_size=32, global_batch_size=64, max_steps=5000, learning_rate=1e-3,
-                         warmup_steps=200, eval_interval=250, eval_batches=40, log_interval=10,
-                         checkpoint_interval=1000, compile=True),
+    # 2.56M tokens (about 5 passes over the bundled corpus) in 4-5 minutes on 2 CPU cores. Batches of 4: at the
+    # same number of tokens, twice the steps of batch 8 store far more facts (benchmarks/RESULTS.md)
+    "tiny": TrainConfig(model="tiny", batch_size=4, global_batch_size=4, max_steps=2500, learning_rate=5e-3,
+                        warmup_steps=100, eval_interval=250, eval_batches=20, log_interval=10,
+                        checkpoint_interval=500),
+    # 5.1M tokens for a 3.5M-parameter model: for learners with half an hour of CPU (RESULTS.md has its timing)
+    "small": TrainConfig(model="small", batch_size=4, global_batch_size=4, max_steps=5000, learning_rate=3e-3,
+                         warmup_steps=200, eval_interval=500, eval_batches=20, log_interval=10,
+                         checkpoint_interval=1000),
     # GPT-2 124M on ~10B tokens (llm.c's recipe): 512 x 1024 = 524,288 tokens per step, 19,073 steps.
     "gpt2": TrainConfig(model="124M", batch_size=32, global_batch_size=512, max_steps=19073, learning_rate=6e-4,
                         warmup_steps=700, eval_interval=250, eval_batches=160, log_interval=10,
@@ -286,6 +292,7 @@ class Run:
     accum: int  # micro-batches per step on each process
     info: dict  # what config.json records
     log: MetricsLog
+    facts: tuple | None  # (tokenizer, cloze prompts) scored at every evaluation on rank 0, or None
     step: int = 0
     train_loss: float = float("nan")
     val_loss: float | None = None
@@ -323,6 +330,7 @@ def start_run(cfg, data: Path, out: Path, resume: bool, callback, process: Proce
                val_files=load_split(data, "val", model_cfg.block_size),
                accum=accumulation_steps(cfg, process.world_size), info=info,
                log=MetricsLog(out / "metrics.jsonl", process.is_main, saved["step"], callback),
+               facts=fact_prompts(cfg, data) if process.is_main else None,
                step=saved["step"], train_loss=saved["train_loss"], val_loss=saved["val_loss"])
 
 
@@ -362,11 +370,23 @@ def train_step(run: Run, stop_requested: bool) -> tuple[float, float, bool]:
     return lr, grad_norm, status[1].item() > 0
 
 
+def fact_prompts(cfg: TrainConfig, data: Path) -> tuple | None:
+    """The tokenizer and the cloze prompts to score at each evaluation, when both are there."""
+    if not cfg.fact_prompts or not (data / "tokenizer.json").exists():
+        return None
+    return Tokenizer.load(data / "tokenizer.json"), read_prompts(DATA_DIR / cfg.fact_prompts)
+
+
 def evaluate_run(run: Run) -> None:
     run.val_loss = evaluate(run.eval_model, run.val_files, run.block_size, run.cfg.batch_size, run.cfg.eval_batches,
                             run.device, run.autocast, run.process)
-    run.log.write({"step": run.step, "val_loss": round(run.val_loss, 5),
-                   "val_perplexity": round(math.exp(min(run.val_loss, 50)), 3)})
+    record = {"step": run.step, "val_loss": round(run.val_loss, 5),
+              "val_perplexity": round(math.exp(min(run.val_loss, 50)), 3)}
+    if run.facts is not None:
+        scores = score_cloze(run.model, *run.facts)
+        record["fact_accuracy"] = round(sum(s["greedy"] for s in scores) / len(scores), 4)
+        record["fact_p_answer"] = float(f"{typical_probability([s['p_answer'] for s in scores]):.4g}")  # tiny early on
+    run.log.write(record)
 
 
 def checkpoint_run(run: Run) -> None:

@@ -17,7 +17,7 @@ PIPELINE = [  # lesson order
     "pretokens", "merges", "tokens", "tokenizer", "shards",  # 03
     "nn",  # 04-05
     "model",  # 06
-    "runlog", "checkpoint", "train",  # 07
+    "runlog", "checkpoint", "cloze", "train",  # 07
     "sample", "probe",  # 08
 ]
 PLUMBING = ["artifacts", "pipeline", "cli", "__main__"]  # the stage cache, the pipeline command, the CLI

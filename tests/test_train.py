@@ -17,12 +17,12 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from minillm import checkpoint, tokens, train
+from minillm import checkpoint, cloze, tokens, train
 from minillm.config import config_from_args
 from minillm.errors import UserError
 from minillm.files import DATA_DIR
 from minillm.model import GPT, GPTConfig
-from minillm.tokenizer import TokenizerConfig, build_stage
+from minillm.tokenizer import Tokenizer, TokenizerConfig, build_stage
 
 ROOT = Path(__file__).resolve().parents[1]
 MICRO = train.TrainConfig(model="tiny", n_layer=1, n_head=2, n_embd=32, block_size=32, batch_size=4, global_batch_size=8,
@@ -139,6 +139,12 @@ def test_training_lowers_the_loss_and_writes_the_run(data, tmp_path):
 
     model = GPT.load(tmp_path / "model.safetensors")
     assert model.config.vocab_size == 512 and model.config.n_layer == 1
+    evals = [r for r in records if "val_loss" in r]
+    assert all(0 <= r["fact_accuracy"] <= 1 and 0 < r["fact_p_answer"] < 1 for r in evals)
+    final = cloze.score_cloze(model, Tokenizer.load(data / "tokenizer.json"), cloze.read_prompts(
+        DATA_DIR / cfg.fact_prompts))
+    assert evals[-1]["fact_p_answer"] == pytest.approx(cloze.typical_probability([s["p_answer"] for s in final]),
+                                                       abs=1e-4), "the log scores the final weights"
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["step"] == 30 and config["tokenizer_id"] == tokens.tokenizer_id(data)
     assert config["train"]["learning_rate"] == cfg.learning_rate
@@ -146,6 +152,12 @@ def test_training_lowers_the_loss_and_writes_the_run(data, tmp_path):
     assert (tmp_path / "tokenizer.json").read_bytes() == (data / "tokenizer.json").read_bytes()
     state = torch.load(tmp_path / "checkpoint" / "state.pt", weights_only=True)
     assert state["step"] == 30 and len(state["rng"]) == 1
+
+
+def test_fact_scoring_can_be_switched_off(data, tmp_path):
+    run(dataclasses.replace(MICRO, fact_prompts=""), data, tmp_path)
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r for r in records if "val_loss" in r] and not [r for r in records if "fact_accuracy" in r]
 
 
 def test_gradient_accumulation_equals_one_big_batch(data, tmp_path):
