@@ -76,35 +76,39 @@ def subject_blind_answers(rows: list[dict]) -> dict[str, str]:
             for relation, group in by_relation(rows).items()}
 
 
+def blind_accuracy(rows: list[dict], answers: dict[str, str]) -> float:
+    """The share of rows whose answer is the one a subject-blind model gives for its relation."""
+    return sum(r["answer"] == answers[r["relation"]] for r in rows) / max(1, len(rows))
+
+
 def subject_blind_baseline(rows: list[dict]) -> dict[str, float]:
     """relation -> the accuracy of always answering the relation's most common answer."""
     answers = subject_blind_answers(rows)
-    return {relation: sum(r["answer"] == answers[relation] for r in group) / len(group)
-            for relation, group in by_relation(rows).items()}
+    return {relation: blind_accuracy(group, answers) for relation, group in by_relation(rows).items()}
+
+
+def split_sets(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Probe rows tagged with their "set" -> (held-in rows, paraphrase rows)."""
+    return tuple([r for r in rows if r["set"] == name] for name in SETS)
+
+
+def table_line(relation: str, held_in: list[dict], paraphrase: list[dict], answers: dict[str, str]) -> dict:
+    line = {"relation": relation, "baseline": blind_accuracy(held_in + paraphrase, answers),
+            "p_answer": typical_probability([r["p_answer"] for r in held_in + paraphrase])}
+    for name, group in zip(SETS, (held_in, paraphrase)):
+        line[name] = accuracy(group) if group else None
+        line[f"{name} n"] = len(group)
+    return line
 
 
 def probe_table(held_in: list[dict], paraphrase: list[dict]) -> list[dict]:
-    """One row per relation: held-in and paraphrase accuracy, the subject-blind baseline, the mean probability of
-    the right answer; a last row for all prompts."""
-    baseline = subject_blind_baseline(held_in + paraphrase)
-    sets = {"held-in": by_relation(held_in), "paraphrase": by_relation(paraphrase)}
-    table = []
-    for relation in dict.fromkeys([*sets["held-in"], *sets["paraphrase"]]):
-        line = {"relation": relation, "baseline": baseline[relation]}
-        for name, groups in sets.items():
-            group = groups.get(relation, [])
-            line[name] = accuracy(group) if group else None
-            line[f"{name} n"] = len(group)
-        line["p_answer"] = typical_probability([r["p_answer"] for r in sets["held-in"].get(relation, [])
-                                                + sets["paraphrase"].get(relation, [])])
-        table.append(line)
-    everything = held_in + paraphrase
-    blind = subject_blind_answers(everything)
-    table.append({"relation": "all", "baseline": sum(r["answer"] == blind[r["relation"]] for r in everything)
-                  / max(1, len(everything)), "held-in": accuracy(held_in), "held-in n": len(held_in),
-                  "paraphrase": accuracy(paraphrase), "paraphrase n": len(paraphrase),
-                  "p_answer": typical_probability([r["p_answer"] for r in everything])})
-    return table
+    """One line per relation: held-in and paraphrase accuracy, the subject-blind baseline, the typical probability
+    of the right answer; a last line for all prompts."""
+    answers = subject_blind_answers(held_in + paraphrase)
+    sets = [by_relation(held_in), by_relation(paraphrase)]
+    table = [table_line(relation, sets[0].get(relation, []), sets[1].get(relation, []), answers)
+             for relation in dict.fromkeys([*sets[0], *sets[1]])]
+    return table + [table_line("all", held_in, paraphrase, answers)]
 
 
 def markdown_table(table: list[dict]) -> str:
@@ -169,19 +173,20 @@ def read_curve(metrics: Path) -> list[dict]:
 # ----------------------------------------------------------------------------- the pipeline stage
 
 
-def run_probe(model_dir: Path, cfg: ProbeConfig, device: str = "auto") -> dict[str, list[dict]]:
+def run_probe(model_dir: Path, cfg: ProbeConfig, device: str = "auto") -> list[dict]:
+    """Every prompt of both sets, probed, each row tagged with its "set"."""
     model, tok = load_model(model_dir)
     model.to(pick_device(device))
-    return {name: fact_probe(model, tok, read_prompts(DATA_DIR / path))
-            for name, path in (("held-in", cfg.held_in), ("paraphrase", cfg.paraphrase))}
+    return [{**row, "set": name} for name, path in zip(SETS, (cfg.held_in, cfg.paraphrase))
+            for row in fact_probe(model, tok, read_prompts(DATA_DIR / path))]
 
 
 def build_stage(cfg: ProbeConfig, inputs: dict[str, Path], out: Path, progress: bool = True) -> dict:
     """Probe the pretrained model in inputs["pretrain"]: facts.jsonl (every prompt, completion and score),
     probe.png, and the table of accuracy per relation against the subject-blind baseline."""
-    results = run_probe(Path(inputs["pretrain"]), cfg)
-    write_rows([{**row, "set": name} for name, rows in results.items() for row in rows], out / "facts.jsonl")
-    table = probe_table(results["held-in"], results["paraphrase"])
+    rows = run_probe(Path(inputs["pretrain"]), cfg)
+    write_rows(rows, out / "facts.jsonl")
+    table = probe_table(*split_sets(rows))
     plot_probe(table, read_curve(Path(inputs["pretrain"]) / "metrics.jsonl"), out / "probe.png")
     overall = table[-1]
     summary = (f"Greedy completions of {overall['held-in n']} cloze prompts in the web's own wordings are right "
@@ -214,11 +219,10 @@ def run_from_args(args) -> int:
     if args.model is None:
         folder = artifacts.get("probe", args.preset)
         rows = [json.loads(line) for line in (folder / "facts.jsonl").read_text(encoding="utf-8").splitlines()]
-        results = {name: [r for r in rows if r["set"] == name] for name in SETS}
     else:
-        results = run_probe(args.model, ProbeConfig(), args.device)
-    print(markdown_table(probe_table(results["held-in"], results["paraphrase"])))
+        rows = run_probe(args.model, ProbeConfig(), args.device)
+    print(markdown_table(probe_table(*split_sets(rows))))
     if args.out:
-        write_rows([{**row, "set": name} for name, rows in results.items() for row in rows], args.out)
+        write_rows(rows, args.out)
         print(f"wrote {args.out}")
     return 0

@@ -14,7 +14,6 @@ from minillm.world.text import (
     ADDITION_TABLE_PROBES,
     DIET_MEANING,
     GROUP_FACT,
-    SCIENCE_TOPICS,
     Page,
     a_an,
     animal_values,
@@ -227,16 +226,6 @@ def continent_capitals(continent: str) -> Page:
     blocks.append(("p", CONTINENTS[continent]))
     return Page(f"/almanac/capitals-of-{slug(continent)}.html", "article", blocks[0][1], blocks, "almanac",
                 date=random_date(rng))
-
-
-def science_topics() -> dict:
-    """Every science fact under the first topic that lists it; the rest under "More science"."""
-    topics, placed = {}, set()
-    for topic, keys in SCIENCE_TOPICS.items():
-        topics[topic] = [f for f in SCIENCE_FACTS if f.key in keys and f.key not in placed]
-        placed.update(keys)
-    topics["More science"] = [f for f in SCIENCE_FACTS if f.key not in placed]
-    return {topic: facts for topic, facts in topics.items() if facts}
 
 
 def almanac_pages() -> list:

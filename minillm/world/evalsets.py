@@ -14,6 +14,10 @@ from minillm.world.text import ADDITION_TABLE_PROBES, a_an, cap, country_name, o
 LANGID_TRAIN_PER_LANGUAGE = 150
 
 
+def cloze_record(relation: str, subject: str, prompt: str, answer: str) -> dict:
+    return {"prompt": prompt, "answer": answer, "relation": relation, "subject": subject}
+
+
 def cloze_prompts() -> list[dict]:
     """{"prompt", "answer", "relation", "subject"} records, each fact stated many times in the web text.
 
@@ -23,8 +27,8 @@ def cloze_prompts() -> list[dict]:
     """
     rows = []
 
-    def add(relation: str, subject: str, prompt: str, answer: str) -> None:
-        rows.append({"prompt": prompt, "answer": answer, "relation": relation, "subject": subject})
+    def add(*fields) -> None:
+        rows.append(cloze_record(*fields))
 
     for c in COUNTRIES:
         add("capital", c.name, f"The capital of {country_name(c)} is", c.capital)
@@ -61,8 +65,7 @@ def paraphrase_prompts() -> list[dict]:
     rows = []
 
     def add(relation: str, subject: str, answer: str, **values) -> None:
-        rows.append({"prompt": PARAPHRASES[relation].format(**values), "answer": answer, "relation": relation,
-                     "subject": subject})
+        rows.append(cloze_record(relation, subject, PARAPHRASES[relation].format(**values), answer))
 
     for c in COUNTRIES:
         values = {"Country": cap(country_name(c)), "country": country_name(c), "capital": c.capital}

@@ -169,7 +169,8 @@ def datasheet(files: dict, site: Site) -> str:
         rl_train=count_by(records["rl/train.jsonl"], lambda r: r["kind"]),
         rl_test=count_by(records["rl/test.jsonl"], lambda r: r["kind"]),
         probe_counts=count_by(records["probe/cloze.jsonl"], lambda r: r["relation"]),
-        paraphrase_counts=count_by(records["probe/paraphrase.jsonl"], lambda r: r["relation"]), langid_cap=LANGID_TRAIN_PER_LANGUAGE)
+        paraphrase_counts=count_by(records["probe/paraphrase.jsonl"], lambda r: r["relation"]),
+        langid_cap=LANGID_TRAIN_PER_LANGUAGE)
 
 
 def world_files(progress: bool = False) -> dict:
