@@ -8,6 +8,7 @@ so `minillm --help` answers at once.
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,16 @@ def positive_int(text: str) -> int:
     value = int(text) if text.lstrip("-").isdigit() else None
     if value is None or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
 
@@ -65,14 +76,36 @@ def cmd_grade(args) -> int:
     from minillm.course import grade
     from minillm.files import atomic_write_text, make_dir
 
+    if args.similarity:
+        return cmd_grade_similarity(args)
     if args.gradescope:  # fail on an unwritable place before grading, not after
         make_dir(args.gradescope.parent)
-    results = grade.grade(args.paths, args.source, args.cell_timeout, args.timeout, progress=True)
-    grade.print_table(results)
+    results = []
+
+    def notebook_done(rows):  # written as the batch goes: a killed grader keeps the finished notebooks
+        results.extend(rows)
+        grade.print_table(rows)
+        if args.gradescope:
+            atomic_write_text(args.gradescope, json.dumps(grade.gradescope_results(results), indent=1))
+
+    grade.grade(args.paths, args.source, args.cell_timeout, args.timeout, progress=True, lesson=args.lesson,
+                memory_limit_gb=args.memory_limit, on_notebook=notebook_done)
     if args.gradescope:
-        atomic_write_text(args.gradescope, json.dumps(grade.gradescope_results(results), indent=1))
         print(f"\nwrote {args.gradescope}")
     return 0 if grade.full_marks(results) else 1
+
+
+def cmd_grade_similarity(args) -> int:
+    from minillm.course import grade, similarity
+    from minillm.course.release import SOLUTIONS_DIR
+
+    source_dir = args.source or SOLUTIONS_DIR
+    lessons = grade.lesson_paths(args.paths, source_dir, args.lesson)
+    matches = similarity.similar_answers(args.paths, lessons)
+    for m in matches:
+        print(f"{m.lesson} {m.exercise}: {m.answer} ~ {m.other} ({m.ratio:.0%} of tokens match)")
+    print(f"{len(matches)} near-identical answer(s) (threshold {similarity.THRESHOLD:.0%}); a match is a reason to look")
+    return 1 if matches else 0
 
 
 # ----------------------------------------------------------------------------- parser
@@ -133,6 +166,12 @@ def build_parser(command: str | None = None) -> Parser:
     p.add_argument("--gradescope", type=Path, metavar="FILE", help="also write Gradescope's results.json here")
     p.add_argument("--cell-timeout", type=positive_int, default=60, help="seconds per cell (default: 60)")
     p.add_argument("--timeout", type=positive_int, default=600, help="seconds per notebook (default: 600)")
+    p.add_argument("--lesson", metavar="NAME",
+                   help="grade every notebook as this lesson (default: the lesson its file name names)")
+    p.add_argument("--memory-limit", type=positive_float, default=3.0, metavar="GB",
+                   help="address space of each notebook's kernel (default: 3)")
+    p.add_argument("--similarity", action="store_true",
+                   help="instead of grading, list answers near-identical to each other or to the package's code")
     p.set_defaults(func=cmd_grade)
     return parser
 
@@ -144,7 +183,8 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except UserError as e:
-        print(f"minillm: error: {e}", file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun every process meets the same error: one says it
+            print(f"minillm: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # the file system said no: a full disk, a permission, a vanished file
         print(f"minillm: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)

@@ -32,7 +32,7 @@ def submission(tmp_path, answers=None, drop=(), edit_check=None):
         if edit_check and grade_id == edit_check:
             cell.source = "print('all good, trust me')"
     nb.cells = [c for c in nb.cells if release.nbgrader_meta(c)["grade_id"] not in drop]
-    path = tmp_path / "submission.ipynb"
+    path = tmp_path / "00_warmup.ipynb"  # the file name names the lesson
     nbformat.write(nb, path)
     return path
 
@@ -59,12 +59,14 @@ def test_partial_credit(tmp_path):
     assert "expected" in softmax.output and "subtract the largest score" in softmax.output
 
 
-def test_hidden_tests_count(tmp_path):
+def test_hidden_tests_count_without_showing_them(tmp_path):
     # Right on the visible examples only: a hard-coded answer.
     cheat = "def perplexity(losses):\n    return 4.0"
     results = grade.grade([submission(tmp_path, {"ex_perplexity": cheat})])
     perplexity = next(r for r in results if r.exercise == "perplexity")
     assert perplexity.points == 0 and "hidden" in perplexity.output
+    assert "exp of the mean, not the mean of exps" in perplexity.output  # the hidden test's hint ...
+    assert "2.718" not in perplexity.output and "[0.0, 2.0]" not in perplexity.output  # ... not its values
 
 
 def test_survives_endless_loop_sys_exit_dead_kernel_and_huge_print(tmp_path):
@@ -119,11 +121,14 @@ def test_unreadable_notebook_is_one_clear_error(tmp_path):
         grade.grade([broken])
 
 
-def test_assemble_restores_locked_cells_in_source_order():
-    source = nbformat.read(WARMUP, as_version=4)
-    student = copy.deepcopy(source)
+def test_assemble_restores_locked_cells_and_keeps_expected_values_out():
+    lesson = grade.load_lesson(WARMUP)
+    student = copy.deepcopy(lesson.notebook)
     student.cells.insert(3, nbformat.v4.new_code_cell("scratch = 1"))
-    plan = grade.assemble(student, source)
-    sources = [p["source"] for p in plan]
-    assert "scratch = 1" in sources
-    assert sum(1 for p in plan if p["check"]) == 2 * len(POINTS)  # visible, then visible + hidden
+    plan = grade.assemble(student, lesson)
+    assert "scratch = 1" in [p["source"] for p in plan]
+    checks = [p for p in plan if p["kind"] == "check"]
+    assert [p["exercise"] for p in checks] == list(POINTS)
+    softmax_check = checks[0]["source"]
+    assert "softmax(np.array([-1000.0, 0.0]))" in softmax_check  # the learner's code is called ...
+    assert "[0.0, 1.0]" not in softmax_check and "expect_close" not in softmax_check  # ... nothing compared

@@ -8,12 +8,22 @@ Each exercise in `solutions/` is followed by a check cell:
 A passing cell prints "✅ softmax: all checks passed". A failing one raises `CheckFailed`, which a notebook
 shows as a short message (expected vs got, and the hint) instead of a traceback; it is still an error, so
 nbgrader and `minillm grade` score the exercise as failed. An exercise whose code still raises
-`NotImplementedError` is reported as "not implemented yet".
+`NotImplementedError` is reported as "not implemented yet". An answer that calls the package's own code
+(`minillm.train.learning_rate`, say) fails at once: the exercise is to write it.
+
+`minillm grade` does not trust these helpers: it runs the check cells rewritten so that the learner's kernel
+only records what the learner's code returns (`record_got`, as plain data), computes the expected values in
+a kernel that runs the solutions (`record_reference`), and compares the two in its own process.
 """
 
 import contextlib
+import functools
+import json
+import os
+import random
 import sys
 import traceback
+import types
 
 import numpy as np
 
@@ -83,12 +93,119 @@ def _where_in_notebook(tb) -> str:
     return f" (line {cell_frames[-1].lineno} of a notebook cell)" if cell_frames else ""
 
 
+# ----------------------------------------------------------------------------- the package's own answers
+
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COURSE_DIR = os.path.dirname(os.path.abspath(__file__))
+LIBRARY_DIRS = tuple({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+
+def _is_package_code(filename: str) -> bool:
+    return filename.startswith(PACKAGE_DIR) and not filename.startswith(COURSE_DIR)
+
+
+@functools.cache
+def _is_library_code(filename: str) -> bool:
+    return filename.startswith("<frozen") or os.path.realpath(filename).startswith(LIBRARY_DIRS)
+
+
+def _package_function(value):
+    """The package function `value` is, wraps (partial, bound method, decorator) or None."""
+    for _ in range(5):
+        if isinstance(value, functools.partial):
+            value = value.func
+        elif isinstance(value, types.MethodType):
+            value = value.__func__
+        elif getattr(value, "__wrapped__", None) is not None:
+            value = value.__wrapped__
+        else:
+            break
+    code = getattr(value, "__code__", None)
+    return value if code is not None and _is_package_code(code.co_filename) else None
+
+
+def _qualified_name(code) -> str:
+    module = os.path.relpath(code.co_filename, os.path.dirname(PACKAGE_DIR)).removesuffix(".py").replace(os.sep, ".")
+    return f"{module}.{code.co_qualname}"
+
+
+class PackageGuard:
+    """Notes every call of the package's functions made by the learner's code (a cell other than the check's).
+
+    The check cell itself may call the package (to compute what is expected); a function defined in the
+    learner's cells may not, even through library code in between (map, functools.partial). Methods of
+    objects (a model's layers) and functions the check passes in as arguments stay usable.
+    """
+
+    def __init__(self, check_filename: str):
+        self.check_filename = check_filename
+        self.used: list[str] = []
+
+    def _learner_caller(self, frame):
+        """The learner's frame that (through library code, perhaps) called `frame`, or None."""
+        caller = frame.f_back
+        while caller is not None:
+            filename = caller.f_code.co_filename
+            if filename == self.check_filename or _is_package_code(filename):
+                return None
+            if not _is_library_code(filename):
+                return caller
+            caller = caller.f_back
+        return None
+
+    @staticmethod
+    def _passed_in(caller, code) -> bool:
+        """The check handed this package function to the learner's code (a filter to apply, say)."""
+        return any(getattr(getattr(v, "__func__", v), "__code__", None) is code for v in caller.f_locals.values())
+
+    def _profile(self, frame, event, arg):
+        if event != "call" or not _is_package_code(frame.f_code.co_filename):
+            return
+        if frame.f_back is not None and _is_package_code(frame.f_back.f_code.co_filename):
+            return  # the package calling itself
+        code = frame.f_code
+        if code.co_argcount and code.co_varnames[0] == "self":
+            return  # a method of an object the check handed over (a GPT's block, say); functions are the answers
+        caller = self._learner_caller(frame)
+        if caller is not None and not self._passed_in(caller, frame.f_code):
+            name = _qualified_name(frame.f_code)
+            if name not in self.used:
+                self.used.append(name)
+
+    def check_names(self, namespace: dict, names) -> None:
+        """An answer that is the package's function under the exercise's name (an import, an alias)."""
+        for name in names:
+            function = _package_function(namespace.get(name))
+            if function is not None:
+                self.used.append(_qualified_name(function.__code__))
+
+    def __enter__(self):
+        self._previous = sys.getprofile()
+        sys.setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc):
+        sys.setprofile(self._previous)
+        return False
+
+
+def package_used_message(name: str, used: list[str]) -> str:
+    return (f"❌ {name}: your answer calls the package's own {', '.join(used)} — "
+            "the exercise is to write it yourself")
+
+
 @contextlib.contextmanager
 def exercise(name: str):
     """Run the checks of one exercise; turn whatever goes wrong into one friendly CheckFailed."""
+    cell = sys._getframe(2)  # the check cell: contextmanager's __enter__, then the `with` statement
+    guard = PackageGuard(cell.f_code.co_filename)
+    guard.check_names(cell.f_globals, [name])
     try:
-        yield
+        with guard:
+            yield
     except CheckFailed as e:
+        if guard.used:
+            raise CheckFailed(package_used_message(name, guard.used)) from None
         raise CheckFailed(f"❌ {name}: {e}") from None
     except NotImplementedError:
         raise CheckFailed(
@@ -97,7 +214,78 @@ def exercise(name: str):
     except Exception as e:  # noqa: BLE001 - any bug in the learner's code becomes feedback
         where = _where_in_notebook(e.__traceback__)
         raise CheckFailed(f"❌ {name}: your code raised {type(e).__name__}: {e}{where}") from None
+    if guard.used:
+        raise CheckFailed(package_used_message(name, guard.used))
     print(f"✅ {name}: all checks passed")
+
+
+# ----------------------------------------------------------------------------- grading (in a kernel of `minillm grade`)
+
+_records: list[dict] = []
+
+
+def to_plain(value):
+    """`value` as JSON-ready data that keeps what the checks compare (types of containers, arrays' dtype)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (np.bool_, np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return {"bytes": bytes(value).hex()}
+    if isinstance(value, tuple):
+        return {"tuple": [to_plain(v) for v in value]}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {"dict": [[to_plain(k), to_plain(v)] for k, v in value.items()]}
+    if isinstance(value, (set, frozenset)):
+        return {"set": [to_plain(v) for v in value]}
+    if isinstance(value, np.ndarray) or hasattr(value, "detach"):
+        array = _as_array(value)
+        return {"array": to_plain(array.tolist()), "dtype": str(array.dtype), "shape": list(array.shape)}
+    return {"repr": repr(value)[:1000]}
+
+
+def reseed() -> None:
+    """The same random state in the solutions' kernel and the learner's before each locked cell."""
+    random.seed(0)
+    np.random.seed(0)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(0)
+
+
+def record_got(site: int, value) -> None:
+    _records.append({"site": site, "value": to_plain(value)})
+
+
+def record_reference(site: int, kind: str, got, expected=None, atol=1e-6, rtol=1e-5, hint=None, message=None) -> None:
+    expected = True if kind == "true" else expected
+    _records.append({"site": site, "kind": kind, "got": to_plain(bool(got) if kind == "true" else got),
+                     "expected": to_plain(expected), "atol": atol, "rtol": rtol, "hint": hint, "message": message})
+
+
+@contextlib.contextmanager
+def graded(name: str, answer_names=()):
+    """`exercise` for the grader: record what went wrong (and package calls) instead of raising."""
+    cell = sys._getframe(2)
+    guard = PackageGuard(cell.f_code.co_filename)
+    guard.check_names(cell.f_globals, answer_names)
+    error = None
+    try:
+        with guard:
+            yield
+    except BaseException as e:  # noqa: BLE001 - sys.exit() and KeyboardInterrupt included: all are feedback
+        error = {"type": type(e).__name__, "message": str(e)[:500], "where": _where_in_notebook(e.__traceback__)}
+    _records.append({"error": error, "package_used": guard.used})
+
+
+def take_records() -> str:
+    """What the kernel recorded since the last call, as JSON (the grader asks for it after each check cell)."""
+    text = json.dumps(_records)
+    _records.clear()
+    return text
 
 
 def _show_check_failed(shell, etype, value, tb, tb_offset=None):

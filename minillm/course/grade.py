@@ -1,47 +1,71 @@
 """Autograder for the course's exercise notebooks: `minillm grade PATH...`.
 
-For each submitted notebook the grader
-1. finds its source in `solutions/` (by the notebook's `minillm.lesson` metadata, else its file name);
-2. assembles the notebook to run, as nbgrader does: the learner's answer cells (matched by `grade_id`)
-   and extra cells, with every locked cell — instructions, setup, checks — restored from the source, and
-   each check cell run twice: the visible checks alone, then with the hidden tests;
-3. runs it in its own subprocess under a time limit, one Jupyter kernel, a time limit per cell too;
-   a kernel that dies (`os._exit`, a crash) or a cell that loops forever is restarted and the cells
-   that worked are replayed, so only the exercise at fault loses its points;
-4. scores each exercise independently: all its points if its checks pass, none otherwise.
+The verdict must not depend on anything a learner's code can touch, so:
+1. the lesson comes from the grader's configuration: the submission's file name (or `--lesson`) names its
+   source in `solutions/`; the submission's metadata is never read for it;
+2. before any learner's code runs, the grader reads the source notebooks into memory, runs each one (the
+   solutions, with every check and hidden test) in a kernel that records the *expected* value of every
+   `expect_*` call, and fingerprints `solutions/`, the package and `data/`;
+3. each submission runs in its own subprocess and Jupyter kernel: the learner's answer cells and extra cells,
+   every locked cell restored from the source, and each check cell rewritten so that it only records what
+   the learner's code returns (`expect_close(got, expected)` becomes "record `got`"): the expected values
+   never enter the learner's kernel. A cell has a time limit, the kernel a memory limit; a kernel that dies
+   or loops is restarted and the cells that worked replayed, so only the exercise at fault loses its points;
+4. the grader compares the recorded values with the expected ones in its own process. Patched helpers,
+   patched numpy or forged files change nothing: the learner's kernel can only report values, and a value
+   is right only if the learner's code computes it. An answer that calls the package's own code scores 0;
+5. after each submission every process it started is killed and the fingerprints are checked again: a
+   submission that changed the course's files scores 0 and grading stops, before the next one runs.
 
-`minillm grade` prints a score table, writes Gradescope's results.json with `--gradescope FILE`, and
-exits 0 only at full marks (what GitHub Classroom looks at).
+Feedback quotes only the visible checks; a hidden test that fails says so (with its hint), never its code
+or its expected values, and a message that quotes the solutions or hidden tests is not shown.
+
+`minillm grade` prints a score table per notebook as it goes, rewrites Gradescope's results.json after each
+notebook with `--gradescope FILE`, and exits 0 only at full marks (what GitHub Classroom looks at).
+`minillm grade --similarity` flags answers that are near-identical to each other or to the package's code.
 """
 
+import ast
+import hashlib
+import inspect
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from tqdm.auto import tqdm
 
-from minillm.course.check import NOT_IMPLEMENTED
+from minillm.course.check import CheckFailed, expect_close, expect_equal, expect_true
 from minillm.course.release import (
     BEGIN_HIDDEN,
+    BEGIN_SOLUTION,
     END_HIDDEN,
+    END_SOLUTION,
     SOLUTIONS_DIR,
     nbgrader_meta,
     read_notebook,
-    replace_regions,
 )
 from minillm.errors import UserError
+from minillm.files import DATA_DIR, PACKAGE_DIR
 
 CELL_TIMEOUT = 60  # seconds; the slowest exercise cell of the course takes a few
 NOTEBOOK_TIMEOUT = 600
+MEMORY_LIMIT_GB = 3.0  # per kernel (its address space: torch alone maps about 0.7 GB)
 OUTPUT_LIMIT = 2000  # characters of a failure message kept for the learner
+RUN_MARKER = "MINILLM_GRADE_RUN"  # in the environment of every process a submission starts
+EXPECTS = {"expect_close": ("close", expect_close), "expect_equal": ("equal", expect_equal),
+           "expect_true": ("true", expect_true)}
+NOT_SHOWN = "(the message is not shown: it quotes the course's solutions or hidden tests)"
 
 
 @dataclass
@@ -53,73 +77,223 @@ class ExerciseResult:
     output: str
 
 
-# ----------------------------------------------------------------------------- assembling
+@dataclass
+class Exercise:
+    name: str
+    points: float
+    answer_names: list[str]  # what the solution's answer cell defines
+    reference: list[dict] = field(default_factory=list)  # one record per expect_* call, then the summary
 
 
-def find_source(submission, path: Path, source_dir: Path) -> Path:
-    lesson = submission.metadata.get("minillm", {}).get("lesson")
-    candidates = [source_dir / f"{lesson}.ipynb"] if lesson else []
-    candidates.append(source_dir / Path(path).name)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise UserError(f"no notebook in {source_dir} to grade {path} against (its lesson is {lesson!r})")
+@dataclass
+class Lesson:
+    """A source notebook, read once, and what its solutions produce."""
+    name: str
+    notebook: object
+    exercises: dict[str, Exercise]
+    package_names: set[str]  # names the locked cells import from the package
+    secrets: list[str]  # lines of hidden tests and solutions, never shown to a learner
 
 
-def exercise_name(check_cell) -> str:
-    return nbgrader_meta(check_cell)["grade_id"].removeprefix("check_")
+# ----------------------------------------------------------------------------- the lesson
 
 
-def assemble(submission, source) -> list[dict]:
-    """The cells to run, each {"source", "check": exercise or None, "hidden": bool, "answer": exercise or None}."""
+def check_name(cell) -> str:
+    return nbgrader_meta(cell)["grade_id"].removeprefix("check_")
+
+
+def defined_names(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return names
+
+
+def region_lines(source: str, begin: str, end: str) -> set[int]:
+    """1-based numbers of the lines inside begin..end markers."""
+    inside, lines = False, set()
+    for number, line in enumerate(source.split("\n"), 1):
+        if line.strip() in (begin, end):
+            inside = line.strip() == begin
+        elif inside:
+            lines.add(number)
+    return lines
+
+
+def imported_package_names(source: str) -> set[str]:
+    """Names a locked cell binds to the package (`from minillm import train`), constants aside."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("minillm") \
+                and not node.module.startswith("minillm.course"):
+            names |= {a.asname or a.name for a in node.names if not (a.asname or a.name).isupper()}
+        elif isinstance(node, ast.Import):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.startswith("minillm")}
+    return names
+
+
+def load_lesson(path: Path) -> Lesson:
+    notebook = read_notebook(path)
+    exercises, package_names, secret_lines = {}, set(), []
+    answers = {nbgrader_meta(c).get("grade_id"): c.source for c in notebook.cells if nbgrader_meta(c).get("solution")}
+    for cell in notebook.cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.split("\n")
+        secret = region_lines(cell.source, BEGIN_HIDDEN, END_HIDDEN) | region_lines(cell.source, BEGIN_SOLUTION, END_SOLUTION)
+        for line in (" ".join(lines[n - 1].split()) for n in secret):
+            if len(line) >= 12:  # as written, and as it looks inside the notebook's JSON
+                secret_lines += [line, json.dumps(line)[1:-1]]
+        if meta.get("grade"):
+            name = check_name(cell)
+            exercises[name] = Exercise(name, float(meta.get("points", 0)), defined_names(answers.get(f"ex_{name}", "")))
+        elif not meta.get("solution"):
+            package_names |= imported_package_names(cell.source)
+    if not exercises:
+        raise UserError(f"{path} has no graded cells: it is not a source notebook")
+    return Lesson(path.stem, notebook, exercises, package_names, secret_lines)
+
+
+def lesson_paths(paths, source_dir: Path, lesson: str | None) -> dict[str, Path]:
+    """Submission -> its source notebook, from the file name (or `lesson`), never from the submission."""
+    known = {p.name: p for p in sorted(source_dir.glob("*.ipynb"))}
+    if lesson is not None and f"{lesson}.ipynb" not in known:
+        raise UserError(f"no lesson {lesson!r} in {source_dir} (there are: {', '.join(p.stem for p in known.values())})")
+    sources = {}
+    for path in paths:
+        name = f"{lesson}.ipynb" if lesson else Path(path).name
+        if name not in known:
+            raise UserError(f"{path}: its file name names no notebook in {source_dir}; "
+                            "name it like the exercise (00_warmup.ipynb) or pass --lesson")
+        sources[str(path)] = known[name]
+    return sources
+
+
+# ----------------------------------------------------------------------------- the cells to run
+
+
+class _CheckRewriter(ast.NodeTransformer):
+    """expect_*(got, expected, ...) -> record got (learner) or record got and expected (reference)."""
+
+    def __init__(self, reference: bool, answer_names: list[str], hidden_lines: set[int]):
+        self.reference, self.answer_names, self.hidden_lines = reference, answer_names, hidden_lines
+        self.hidden: list[bool] = []
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.func, ast.Name):
+            return node
+        if node.func.id == "exercise":
+            names = ast.List([ast.Constant(n) for n in self.answer_names], ast.Load())
+            return ast.Call(ast.Name("_minillm_graded", ast.Load()), [*node.args[:1], names], [])
+        if node.func.id not in EXPECTS:
+            return node
+        kind, helper = EXPECTS[node.func.id]
+        bound = inspect.signature(helper).bind(*node.args, **{k.arg: k.value for k in node.keywords})
+        arguments = dict(bound.arguments)
+        got = arguments.pop("condition" if kind == "true" else "got")
+        site = ast.Constant(len(self.hidden))
+        self.hidden.append(node.lineno in self.hidden_lines)
+        if not self.reference:
+            if kind == "true":  # truthy, as the in-notebook check has it
+                got = ast.Call(ast.Name("bool", ast.Load()), [got], [])
+            return ast.Call(ast.Name("_minillm_got", ast.Load()), [site, got], [])
+        keywords = [ast.keyword(k, v) for k, v in arguments.items()]
+        return ast.Call(ast.Name("_minillm_ref", ast.Load()), [site, ast.Constant(kind), got], keywords)
+
+
+def rewrite_check(source: str, reference: bool, answer_names: list[str]) -> str:
+    rewriter = _CheckRewriter(reference, answer_names, region_lines(source, BEGIN_HIDDEN, END_HIDDEN))
+    tree = ast.fix_missing_locations(rewriter.visit(ast.parse(source)))
+    return "_minillm_reseed()\n" + ast.unparse(tree)
+
+
+def preamble(memory_limit_gb: float) -> str:
+    """The first cell of every kernel, before any learner's code: the memory limit and the recorders."""
+    limit = int(memory_limit_gb * 2**30)
+    return (
+        "import resource\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n" * (limit > 0)
+        + "from minillm.course.check import graded as _minillm_graded, record_got as _minillm_got, "
+        "record_reference as _minillm_ref, reseed as _minillm_reseed, take_records as _minillm_take\n"
+    )
+
+
+def cell_plan(source: str, kind: str, exercise: str | None = None) -> dict:
+    return {"source": source, "kind": kind, "exercise": exercise}
+
+
+def reference_plan(lesson: Lesson) -> list[dict]:
+    """The source notebook as it is (solutions in), its checks recording the expected values."""
+    plan = []
+    for cell in lesson.notebook.cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type != "code":
+            continue
+        if meta.get("grade"):
+            exercise = lesson.exercises[check_name(cell)]
+            plan.append(cell_plan(rewrite_check(cell.source, True, exercise.answer_names), "check", exercise.name))
+        elif meta.get("solution"):
+            plan.append(cell_plan(cell.source, "answer", meta["grade_id"].removeprefix("ex_")))
+        else:
+            plan.append(cell_plan("_minillm_reseed()\n" + cell.source, "locked"))
+    return plan
+
+
+def assemble(submission, lesson: Lesson) -> list[dict]:
+    """The learner's answer cells (matched by grade_id) and extra cells, every locked cell from the source."""
+    source_ids = {nbgrader_meta(c).get("grade_id") for c in lesson.notebook.cells}
     answers, extras_after, last_id = {}, {None: []}, None
-    source_ids = {nbgrader_meta(c).get("grade_id") for c in source.cells}
     for cell in submission.cells:
         grade_id = nbgrader_meta(cell).get("grade_id")
         if grade_id in source_ids:
             answers[grade_id] = cell
             last_id = grade_id
-        elif cell.cell_type == "code":
+        elif cell.get("cell_type") == "code" and isinstance(cell.get("source"), str):
             extras_after.setdefault(last_id, []).append(cell)
 
-    plan = [{"source": c.source, "check": None, "hidden": False, "answer": None} for c in extras_after[None]]
-    for cell in source.cells:
+    plan = [cell_plan(c.source, "extra") for c in extras_after[None]]
+    for cell in lesson.notebook.cells:
         meta = nbgrader_meta(cell)
         grade_id = meta.get("grade_id")
         if cell.cell_type == "code":
             if meta.get("solution"):
                 answer = answers.get(grade_id)
-                name = grade_id.removeprefix("ex_")
-                plan.append({"source": answer.source if answer else "", "check": None, "hidden": False, "answer": name})
+                source = answer.source if answer is not None and isinstance(answer.get("source"), str) else ""
+                plan.append(cell_plan(source, "answer", grade_id.removeprefix("ex_")))
             elif meta.get("grade"):
-                visible = "\n".join(replace_regions(cell.source.split("\n"), BEGIN_HIDDEN, END_HIDDEN, None, grade_id))
-                plan.append({"source": visible, "check": exercise_name(cell), "hidden": False, "answer": None})
-                plan.append({"source": cell.source, "check": exercise_name(cell), "hidden": True, "answer": None})
+                exercise = lesson.exercises[check_name(cell)]
+                plan.append(cell_plan(rewrite_check(cell.source, False, exercise.answer_names), "check", exercise.name))
             else:
-                plan.append({"source": cell.source, "check": None, "hidden": False, "answer": None})
-        plan.extend({"source": c.source, "check": None, "hidden": False, "answer": None} for c in extras_after.get(grade_id, []))
+                plan.append(cell_plan("_minillm_reseed()\n" + cell.source, "locked"))
+        plan.extend(cell_plan(c.source, "extra") for c in extras_after.get(grade_id, []))
     return plan
-
-
-def exercises_of(source) -> dict[str, float]:
-    return {
-        exercise_name(c): float(nbgrader_meta(c).get("points", 0))
-        for c in source.cells
-        if c.cell_type == "code" and nbgrader_meta(c).get("grade")
-    }
 
 
 # ----------------------------------------------------------------------------- running (in the worker)
 
 
 def run_plan(plan: list[dict], workdir: str, cell_timeout: int, report) -> None:
-    """Run the planned cells in one kernel; call report(index, status, message) after each.
+    """Run the planned cells in one kernel; call report(index, status, message, records) after each.
 
-    status is "ok", "error", "timeout" or "died". After a timeout or a dead kernel a fresh kernel
-    replays the cells that worked, then goes on with the next cell.
+    status is "ok", "error", "timeout" or "died"; records are what a check cell recorded. After a timeout
+    or a dead kernel a fresh kernel replays the cells that worked, then goes on with the next cell.
     """
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(p["source"]) for p in plan])
-    worked, index = [], 0
+    nb.cells.append(nbformat.v4.new_code_cell(""))  # nbclient stores each executed cell at its index: the take's
+    worked, index = [0], 1  # cell 0 is the preamble
     while index < len(plan):
         client = NotebookClient(
             nb, timeout=cell_timeout, kernel_name="python3", allow_errors=False, force_raise_errors=True,
@@ -127,10 +301,12 @@ def run_plan(plan: list[dict], workdir: str, cell_timeout: int, report) -> None:
         )
         with client.setup_kernel():
             for i in worked:
-                run_one(client, nb, i)
+                run_one(client, nb.cells[i], i)
+            take_records(client, len(plan))  # what the replayed checks recorded is not news
             while index < len(plan):
-                status, message = run_one(client, nb, index)
-                report(index, status, message)
+                status, message = run_one(client, nb.cells[index], index)
+                records = take_records(client, len(plan)) if plan[index]["kind"] == "check" and status == "ok" else []
+                report(index, status, message, records)
                 index += 1
                 if status == "ok":
                     worked.append(index - 1)
@@ -138,99 +314,393 @@ def run_plan(plan: list[dict], workdir: str, cell_timeout: int, report) -> None:
                     break
 
 
-def run_one(client, nb, index) -> tuple[str, str]:
-    cell = nb.cells[index]
+def run_one(client, cell, index) -> tuple[str, str]:
     try:
         client.execute_cell(cell, index)
         return "ok", ""
     except CellExecutionError as e:
-        return "error", f"{e.ename}: {e.evalue}" if e.ename != "CheckFailed" else e.evalue
+        return "error", f"{e.ename}: {e.evalue}"
     except CellTimeoutError:
         return "timeout", f"stopped after {client.timeout} s (an endless loop?)"
     except DeadKernelError:
-        return "died", "the Python kernel died (os._exit, exit(), or a crash)"
+        return "died", "the Python kernel died (os._exit(), a crash, or too much memory)"
     finally:
         cell.outputs = []  # a runaway print must not pile up in memory
+
+
+def take_records(client, index) -> list:
+    cell = nbformat.v4.new_code_cell("_minillm_take()")
+    if run_one_keeping_outputs(client, cell, index):
+        for output in cell.outputs:
+            if output.get("output_type") == "execute_result":
+                try:
+                    return json.loads(ast.literal_eval(output["data"]["text/plain"]))
+                except (ValueError, SyntaxError, KeyError, TypeError, MemoryError):
+                    return []
+    return []
+
+
+def run_one_keeping_outputs(client, cell, index) -> bool:
+    try:
+        client.execute_cell(cell, index)
+        return True
+    except Exception:  # noqa: BLE001 - whatever the learner did to the recorder, there is nothing to take
+        return False
 
 
 def worker(plan_file: str, results_file: str, cell_timeout: int) -> None:
     """The subprocess: run one plan, writing one JSON line per finished cell (kept if we are killed)."""
     plan = json.loads(Path(plan_file).read_text())
+    Path(plan_file).unlink()
     with open(results_file, "a", buffering=1) as out, tempfile.TemporaryDirectory() as workdir:
-        def report(index, status, message):
-            out.write(json.dumps({"index": index, "status": status, "message": message[:OUTPUT_LIMIT]}) + "\n")
+        def report(index, status, message, records):
+            line = {"index": index, "status": status, "message": message[:OUTPUT_LIMIT], "records": records}
+            out.write(json.dumps(line) + "\n")
 
         run_plan(plan, workdir, cell_timeout, report)
+
+
+# ----------------------------------------------------------------------------- the submission's processes
+
+
+def marked_processes(token: str) -> list[int]:
+    """Processes whose environment carries this run's marker (new sessions and orphans included)."""
+    marker, pids = f"{RUN_MARKER}={token}".encode(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if marker in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0"):
+                    pids.append(int(entry))
+            except OSError:  # gone, or not ours
+                pass
+    return pids
+
+
+def kill_run(proc, token: str) -> None:
+    """End the worker, its kernel and everything they started, wherever it went."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for _ in range(20):  # a process may fork while we kill: look again until none is left
+        pids = marked_processes(token)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+
+
+def run_in_subprocess(plan: list[dict], cell_timeout: int, notebook_timeout: int) -> tuple[dict[int, dict], str]:
+    """Results by cell index, and how the run ended: "done", "timeout" or "stopped" (the worker was killed)."""
+    token = secrets.token_hex(8)
+    with tempfile.TemporaryDirectory() as tmp:
+        plan_file, results_file = Path(tmp, "plan.json"), Path(tmp, "results.jsonl")
+        plan_file.write_text(json.dumps(plan))
+        results_file.touch()
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1",
+                   **{RUN_MARKER: token})
+        cmd = [sys.executable, "-m", "minillm.course.grade", str(plan_file), str(results_file), str(cell_timeout)]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            proc.wait(timeout=notebook_timeout)
+            ending = "done" if proc.returncode == 0 else "stopped"
+        except subprocess.TimeoutExpired:
+            ending = "timeout"
+        finally:
+            kill_run(proc, token)
+        results = {}
+        with open(results_file, "rb") as f:
+            text = f.read(200 * 2**20).decode("utf-8", "replace")
+    for line in text.splitlines():  # the learner's code may have written here too: keep well-formed lines
+        try:
+            r = json.loads(line)
+            results[int(r["index"])] = {"status": str(r["status"]), "message": str(r["message"]),
+                                        "records": list(r["records"])}
+        except (ValueError, TypeError, KeyError):
+            pass
+    return results, ending
+
+
+# ----------------------------------------------------------------------------- comparing, in the grader
+
+
+def from_plain(value):
+    """The inverse of check.to_plain: plain data back to what the checks compare."""
+    if isinstance(value, list):
+        return [from_plain(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "tuple" in value:
+        return tuple(from_plain(v) for v in value["tuple"])
+    if "dict" in value:
+        return {from_plain(k): from_plain(v) for k, v in value["dict"]}
+    if "set" in value:
+        return {from_plain(v) for v in value["set"]}
+    if "bytes" in value:
+        return bytes.fromhex(value["bytes"])
+    if "array" in value:
+        return np.array(value["array"], dtype=value["dtype"]).reshape(value["shape"])
+    return Opaque(str(value.get("repr")))
+
+
+class Opaque(str):
+    """A value the kernel could only describe (a dtype, say): equal when the descriptions are."""
+
+    def __repr__(self):
+        return str(self)
+
+
+def compare(reference: dict, got) -> str | None:
+    """None if `got` passes the reference's check, else the check's message (expected vs got, hint)."""
+    kind, hint = reference["kind"], reference["hint"]
+    try:
+        expected, got = from_plain(reference["expected"]), from_plain(got)
+        if kind == "close":
+            expect_close(got, expected, atol=reference["atol"], rtol=reference["rtol"], hint=hint)
+        elif kind == "equal":
+            expect_equal(got, expected, hint=hint)
+        else:
+            expect_true(got is True, str(reference["message"]), hint=hint)
+    except CheckFailed as e:
+        return str(e)
+    except Exception as e:  # noqa: BLE001 - a value no check can compare (a hand-made record) fails
+        return f"got a value that cannot be compared ({type(e).__name__})"
+    return None
+
+
+def error_feedback(error: dict) -> str:
+    kind = error["type"]
+    if kind == "NotImplementedError":
+        return "⏳ {name}: not implemented yet"
+    if kind == "SystemExit":
+        return "❌ {name}: your code called sys.exit() (or exit()), which stops the notebook; remove it"
+    if kind == "MemoryError":
+        return "❌ {name}: your code ran out of memory (the grader's limit per notebook)"
+    return "❌ {name}: your code raised " + f"{kind}: {error['message']}{error['where']}"
+
+
+def answer_feedback(answer: dict, cell_timeout: int) -> str:
+    """What went wrong in an answer cell (an error's message is "Type: text", as the kernel reported it)."""
+    if answer["status"] == "died":
+        return "❌ {name}: the Python kernel died while running your answer cell (os._exit(), or a crash)"
+    if answer["status"] == "timeout":
+        return f"❌ {{name}}: your answer cell stopped after {cell_timeout} s (an endless loop?)"
+    kind = answer["message"].partition(": ")[0]
+    if kind in ("NotImplementedError", "SystemExit", "MemoryError"):
+        return error_feedback({"type": kind})
+    return "❌ {name}: your answer cell raised " + answer["message"]
+
+
+def check_feedback(exercise: Exercise, records: list) -> str | None:
+    """None if every check of the exercise passes, else what the learner may see."""
+    got = [r for r in records if isinstance(r, dict) and "site" in r]
+    summary = next((r for r in reversed(records) if isinstance(r, dict) and "error" in r), None)
+    if summary is None:
+        return "❌ {name}: the checks did not finish"
+    if summary.get("package_used"):
+        return package_message(", ".join(map(str, summary["package_used"])))
+    for i, reference in enumerate(exercise.reference[:-1]):
+        hidden = reference["hidden"]
+        if i >= len(got) or got[i].get("site") != reference["site"]:
+            error = summary["error"]
+            if error is None:
+                return "❌ {name}: the checks did not finish"
+            if hidden and error["type"] not in ("NotImplementedError", "SystemExit", "MemoryError"):
+                return f"passes the visible checks but not the hidden ones — your code raised {error['type']}"
+            return error_feedback(error)
+        failure = compare(reference, got[i].get("value"))
+        if failure is not None:
+            if hidden:
+                hint = f" (hint: {reference['hint']})" if reference["hint"] else ""
+                return "passes the visible checks but not the hidden ones" + hint
+            return "❌ {name}: " + failure
+    if summary["error"] is not None:
+        return error_feedback(summary["error"])
+    return None
+
+
+def package_message(used: str) -> str:
+    return "❌ {name}: your answer uses the package's own code (" + used + ") — the exercise is to write it yourself"
+
+
+def redact(message: str, lesson: Lesson) -> str:
+    flat = " ".join(message.split())
+    return NOT_SHOWN if any(line in flat for line in lesson.secrets) else message
+
+
+# ----------------------------------------------------------------------------- the package's code in answers
+
+
+def package_uses(code: str, package_names: set[str]) -> list[str]:
+    """What in a learner's cell reaches into the package (imports, the locked cells' package names)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    stored |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+                  and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    uses = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            uses += [f"import {a.name}" for a in node.names
+                     if a.name.split(".")[0] == "minillm" and a.name != "minillm.course.check"]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "minillm" \
+                and node.module != "minillm.course.check":
+            uses.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.Name) and node.id in package_names and node.id not in stored:
+            uses.append(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "minillm" in node.value \
+                and id(node) not in docstrings:
+            uses.append(repr(node.value)[:40])
+    return list(dict.fromkeys(uses))
 
 
 # ----------------------------------------------------------------------------- scoring
 
 
-def run_in_subprocess(plan: list[dict], cell_timeout: int, notebook_timeout: int) -> dict[int, dict]:
-    with tempfile.TemporaryDirectory() as tmp:
-        plan_file, results_file = Path(tmp, "plan.json"), Path(tmp, "results.jsonl")
-        plan_file.write_text(json.dumps(plan))
-        results_file.touch()
-        env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-        cmd = [sys.executable, "-m", "minillm.course.grade", str(plan_file), str(results_file), str(cell_timeout)]
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            proc.wait(timeout=notebook_timeout)
-        except subprocess.TimeoutExpired:
-            pass
-        finally:  # the kernel is a grandchild: take the whole session down
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        lines = results_file.read_text().splitlines()
-    return {r["index"]: r for r in map(json.loads, filter(None, lines))}
-
-
-def score(plan: list[dict], results: dict[int, dict], points: dict[str, float], notebook: str) -> list[ExerciseResult]:
-    answer_status = {p["answer"]: results.get(i) for i, p in enumerate(plan) if p["answer"]}
-    outcome = {}
-    for i, p in enumerate(plan):
-        if p["check"]:
-            outcome.setdefault(p["check"], {})[p["hidden"]] = results.get(i)
-
+def score(lesson: Lesson, plan: list[dict], results: dict[int, dict], ending: str, notebook: str,
+          cell_timeout: int) -> list[ExerciseResult]:
+    answers = {p["exercise"]: (i, p) for i, p in enumerate(plan) if p["kind"] == "answer"}
+    checks = {p["exercise"]: i for i, p in enumerate(plan) if p["kind"] == "check"}
+    extra_uses = [u for p in plan if p["kind"] == "extra" for u in package_uses(p["source"], lesson.package_names)]
     scored = []
-    for name, max_points in points.items():
-        visible, full = outcome.get(name, {}).get(False), outcome.get(name, {}).get(True)
-        answer = answer_status.get(name)
-        if full and full["status"] == "ok":
-            scored.append(ExerciseResult(notebook, name, max_points, max_points, "✅ passed"))
-            continue
-        if answer and "NotImplementedError" in answer["message"]:
-            message = f"⏳ {name}: {NOT_IMPLEMENTED}"
-        elif answer and answer["status"] in ("timeout", "died"):
-            message = f"❌ {name}: your code {answer['message']}"
-        elif visible is None or full is None:
+    for name, exercise in lesson.exercises.items():
+        answer_index, answer_cell = answers.get(name, (None, {"source": ""}))
+        uses = package_uses(answer_cell["source"], lesson.package_names) + extra_uses
+        answer = results.get(answer_index)
+        check = results.get(checks.get(name))
+        if uses:
+            message = package_message(", ".join(uses))
+        elif check is not None and check["status"] == "ok":
+            message = check_feedback(exercise, check["records"])
+        elif check is not None and check["status"] == "timeout":
+            message = f"❌ {name}: your code stopped after {cell_timeout} s during the checks (an endless loop?)"
+        elif check is not None:
+            message = f"❌ {name}: the Python kernel died during the checks (os._exit(), a crash, or too much memory)"
+        elif ending == "timeout":
             message = f"❌ {name}: not reached (the notebook ran out of time)"
-        elif visible["status"] != "ok":
-            message = visible["message"]
         else:
-            message = f"passes the visible checks but not the hidden ones — {full['message']}"
-        scored.append(ExerciseResult(notebook, name, 0.0, max_points, message))
+            message = f"❌ {name}: not graded: your code stopped the grader's process that runs the notebook"
+        if message is not None and not uses and answer is not None and answer["status"] != "ok":
+            message = answer_feedback(answer, cell_timeout)  # the cause, rather than a NameError in the checks
+        if message is None:
+            scored.append(ExerciseResult(notebook, name, exercise.points, exercise.points, "✅ passed"))
+        else:
+            message = redact(message.replace("{name}", name), lesson)[:OUTPUT_LIMIT]
+            scored.append(ExerciseResult(notebook, name, 0.0, exercise.points, message))
     return scored
 
 
-def grade_notebook(path, source_dir=None, cell_timeout: int = CELL_TIMEOUT,
-                   notebook_timeout: int = NOTEBOOK_TIMEOUT) -> list[ExerciseResult]:
-    """Grade one submitted notebook; every exercise of its source gets a result, whatever happens."""
-    source_dir = Path(source_dir or SOLUTIONS_DIR)
+# ----------------------------------------------------------------------------- the batch
+
+
+_reference_cache: dict[str, dict[str, list[dict]]] = {}  # the same sources, package and data: the same values
+
+
+def compute_reference(lesson: Lesson, cell_timeout: int, notebook_timeout: int, memory_limit_gb: float,
+                      key: str) -> None:
+    """Run the solutions; keep each check's expected values; refuse a source whose solution fails its checks."""
+    if key in _reference_cache:
+        for name, records in _reference_cache[key].items():
+            lesson.exercises[name].reference = records
+        return
+    plan = [cell_plan(preamble(memory_limit_gb), "locked")] + reference_plan(lesson)
+    results, _ = run_in_subprocess(plan, cell_timeout, notebook_timeout)
+    for index, p in enumerate(plan):
+        if p["kind"] == "check":
+            exercise = lesson.exercises[p["exercise"]]
+            result = results.get(index)
+            records = result["records"] if result and result["status"] == "ok" else []
+            summary = records[-1] if records and "error" in records[-1] else None
+            flags = hidden_flags(lesson, p["exercise"])
+            failure = None if summary and summary["error"] is None else f"it raised {summary and summary['error']}"
+            for record in records[:-1]:
+                record["hidden"] = flags[record["site"]]
+                failure = failure or compare(record, record["got"])
+            if failure or not records:
+                raise UserError(f"solutions/{lesson.name}.ipynb: the solution of {exercise.name!r} fails its own checks "
+                                f"({failure or 'the notebook did not run'}): fix the source before grading")
+            exercise.reference = records
+    _reference_cache[key] = {name: exercise.reference for name, exercise in lesson.exercises.items()}
+
+
+def hidden_flags(lesson: Lesson, name: str) -> list[bool]:
+    cell = next(c for c in lesson.notebook.cells if nbgrader_meta(c).get("grade") and check_name(c) == name)
+    rewriter = _CheckRewriter(True, [], region_lines(cell.source, BEGIN_HIDDEN, END_HIDDEN))
+    rewriter.visit(ast.parse(cell.source))
+    return rewriter.hidden
+
+
+def fingerprint(folders) -> dict[str, str]:
+    """sha256 of every file under the folders the grading depends on."""
+    prints = {}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                prints[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return prints
+
+
+def changed_files(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+def grade_one(path, lesson: Lesson, cell_timeout: int, notebook_timeout: int, memory_limit_gb: float):
     submission = read_notebook(path)
-    source = read_notebook(find_source(submission, path, source_dir))
-    plan = assemble(submission, source)
-    results = run_in_subprocess(plan, cell_timeout, notebook_timeout)
-    return score(plan, results, exercises_of(source), str(path))
+    plan = [cell_plan(preamble(memory_limit_gb), "locked")] + assemble(submission, lesson)
+    results, ending = run_in_subprocess(plan, cell_timeout, notebook_timeout)
+    return score(lesson, plan, results, ending, str(path), cell_timeout)
 
 
-def grade(paths, source_dir=None, cell_timeout: int = CELL_TIMEOUT,
-          notebook_timeout: int = NOTEBOOK_TIMEOUT, progress: bool = False) -> list[ExerciseResult]:
+def grade(paths, source_dir=None, cell_timeout: int = CELL_TIMEOUT, notebook_timeout: int = NOTEBOOK_TIMEOUT,
+          progress: bool = False, lesson: str | None = None, memory_limit_gb: float = MEMORY_LIMIT_GB,
+          on_notebook=None) -> list[ExerciseResult]:
+    """Grade each notebook against its source; on_notebook(results) is called as each one is done."""
+    source_dir = Path(source_dir or SOLUTIONS_DIR)
     for path in paths:  # report a wrong path before spending minutes on the others
         read_notebook(path)
+    sources = lesson_paths(paths, source_dir, lesson)
+    lessons = {str(s): load_lesson(s) for s in dict.fromkeys(sources.values())}
+    guarded = [PACKAGE_DIR, source_dir, DATA_DIR]
+    baseline = fingerprint(guarded)
+    environment = json.dumps(fingerprint([PACKAGE_DIR, DATA_DIR]), sort_keys=True)
+    for path, each in lessons.items():  # before any learner's code runs
+        key = hashlib.sha256(environment.encode() + Path(path).read_bytes()).hexdigest()
+        compute_reference(each, cell_timeout, notebook_timeout, memory_limit_gb, key)
+    results = []
     bar = tqdm(paths, desc="grading", unit="notebook", disable=not progress or len(paths) < 2)
-    return [r for p in bar for r in grade_notebook(p, source_dir, cell_timeout, notebook_timeout)]
+    for path in bar:
+        lesson_now = lessons[str(sources[str(path)])]
+        try:
+            rows = grade_one(path, lesson_now, cell_timeout, notebook_timeout, memory_limit_gb)
+        except Exception as e:  # noqa: BLE001 - one broken notebook must not stop the batch
+            rows = [ExerciseResult(str(path), name, 0.0, ex.points, f"❌ {name}: could not grade this notebook "
+                                   f"({type(e).__name__}); is it a copy of the exercise notebook?")
+                    for name, ex in lesson_now.exercises.items()]
+        changed = changed_files(baseline, fingerprint(guarded))
+        if changed:
+            shown = ", ".join(changed[:5]) + (" …" if len(changed) > 5 else "")
+            rows = [replace(r, points=0.0, output=f"❌ {r.exercise}: not graded: your code changed the course's files")
+                    for r in rows]
+        results += rows
+        if on_notebook:
+            on_notebook(rows)
+        if changed:
+            raise UserError(f"grading {path} changed {shown}; grading stopped (it scores 0): restore those files, "
+                            "then grade the remaining notebooks")
+    return results
+
+
+def grade_notebook(path, source_dir=None, cell_timeout: int = CELL_TIMEOUT,
+                   notebook_timeout: int = NOTEBOOK_TIMEOUT, **kwargs) -> list[ExerciseResult]:
+    """Grade one submitted notebook; every exercise of its source gets a result, whatever happens."""
+    return grade([path], source_dir, cell_timeout, notebook_timeout, **kwargs)
 
 
 # ----------------------------------------------------------------------------- reporting

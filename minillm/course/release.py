@@ -50,7 +50,10 @@ def write_notebook(nb, path) -> None:
 
 
 def nbgrader_meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
+    """A cell's nbgrader metadata; {} when it is missing or not a dict (a hand-edited notebook)."""
+    metadata = cell.get("metadata")
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def replace_regions(lines: list[str], begin: str, end: str, stub: list[str] | None, where: str) -> list[str]:
