@@ -9,6 +9,8 @@ aside), the data files it reads, or an upstream artifact changed. The recipe and
 A stage module provides `PRESETS` (preset name -> config dataclass) and
 `build_stage(cfg, inputs, out, progress) -> {"metrics": {...}, "figures": [...], "summary": "...", "table": "..."}`
 (the markdown table is optional), writing into `out`, a private folder renamed into place only when the build succeeds.
+A stage replaces only its own folder (minillm.files' owner rule): a `runs/<preset>/<stage>/` holding anything else is
+refused before the build starts.
 """
 
 import ast
@@ -23,7 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from minillm.errors import UserError
-from minillm.files import DATA_DIR, ROOT, atomic_write_text, digest, file_digest, make_dir, replace_folder
+from minillm.files import (
+    DATA_DIR,
+    ROOT,
+    atomic_write_text,
+    check_output_folder,
+    digest,
+    file_digest,
+    make_dir,
+    mark_folder,
+    replace_folder,
+)
 
 PRESETS = ("tiny", "small", "gpt2")
 
@@ -167,8 +179,9 @@ def build_unlocked(stage: Stage, preset: str, cfg, inputs: dict[str, Path], prog
     name = stage.name
     module = importlib.import_module(stage.module)
     final = stage_folder(name, preset)
+    check_output_folder(final, name)  # before the work: a folder the stage did not write is never replaced
     recipe_ = recipe(stage, cfg, inputs)
-    work = prepare_work_folder(final, fingerprint(recipe_))
+    work = prepare_work_folder(final, name, fingerprint(recipe_))
 
     started = time.perf_counter()
     report = module.build_stage(cfg, inputs, work, progress=progress)
@@ -186,17 +199,18 @@ def build_unlocked(stage: Stage, preset: str, cfg, inputs: dict[str, Path], prog
     }
     atomic_write_text(work / "stamp.json", json.dumps(report, indent=1, sort_keys=True, default=str))
     (work / ".recipe").unlink()
-    replace_folder(work, final)
+    replace_folder(work, final, name)
     return final
 
 
-def prepare_work_folder(final: Path, fingerprint_: str) -> Path:
-    """The private folder a build writes into; kept from an interrupted build of the same recipe."""
+def prepare_work_folder(final: Path, owner: str, fingerprint_: str) -> Path:
+    """The private folder a build writes into, owned by its stage; kept from an interrupted build of the same
+    recipe."""
     work = final.with_name(f".{final.name}.partial")
     marker = work / ".recipe"
     if work.exists() and not (marker.exists() and marker.read_text() == fingerprint_):
-        shutil.rmtree(work)
-    make_dir(work)
+        shutil.rmtree(work)  # another recipe's leftover (the hidden folder is the builder's own)
+    mark_folder(make_dir(work), owner)  # so the stage's own code may claim it
     marker.write_text(fingerprint_)
     return work
 

@@ -7,18 +7,21 @@ so a crash never leaves half of one. A finished model folder (model.safetensors 
 Face GPT-2 folder) loads with `load_model`.
 """
 
+import contextlib
 import json
+import pickle
 import shutil
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
+from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from minillm.devices import ONE_PROCESS, Process
 from minillm.errors import UserError
 from minillm.files import atomic_write_text, make_dir, replace_folder
-from minillm.model import GPT
+from minillm.model import GPT, read_config
 from minillm.tokenizer import Tokenizer
 
 
@@ -55,7 +58,7 @@ def save_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer, 
     model.save_safetensors(work / "model.safetensors")
     atomic_write_text(work / "config.json", json.dumps({**info, "step": step}, indent=1) + "\n")
     torch.save({"step": step, "optimizer": optimizer.state_dict(), "rng": rng_states}, work / "state.pt")
-    replace_folder(work, folder)
+    replace_folder(work, folder, "pretrain")
     return folder
 
 
@@ -74,17 +77,33 @@ def load_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer |
     found = find_checkpoint(folder)
     if found is None:
         raise UserError(f"no checkpoint to resume from in {folder}")
-    info = json.loads((found / "config.json").read_text(encoding="utf-8"))
-    if info["model"] != model.config.to_dict():
-        raise UserError(f"the checkpoint in {found} is a different model ({info['model']}) "
+    with damaged_checkpoint(found, "config.json"):
+        info = json.loads((found / "config.json").read_text(encoding="utf-8"))
+        saved_model = info["model"]
+    if saved_model != model.config.to_dict():
+        raise UserError(f"the checkpoint in {found} is a different model ({saved_model}) "
                         f"from the one configured ({model.config.to_dict()})")
-    model.load_state_dict(load_file(found / "model.safetensors", device=str(device)))
-    state = torch.load(found / "state.pt", map_location="cpu", weights_only=True)
-    if optimizer is not None:
-        optimizer.load_state_dict(state["optimizer"])
-    if len(state["rng"]) == process.world_size:
-        set_rng_state(state["rng"][process.rank], device)
+    with damaged_checkpoint(found, "model.safetensors"):
+        model.load_state_dict(load_file(found / "model.safetensors", device=str(device)))
+    with damaged_checkpoint(found, "state.pt"):
+        state = torch.load(found / "state.pt", map_location="cpu", weights_only=True)
+        if optimizer is not None:
+            optimizer.load_state_dict(state["optimizer"])
+        if len(state["rng"]) == process.world_size:
+            set_rng_state(state["rng"][process.rank], device)
     return info
+
+
+@contextlib.contextmanager
+def damaged_checkpoint(folder: Path, name: str):
+    """Turn a truncated or corrupted checkpoint file (a full disk, a copy cut short) into one clear line."""
+    try:
+        yield
+    except (OSError, EOFError, ValueError, KeyError, TypeError, RuntimeError, pickle.UnpicklingError,
+            SafetensorError) as e:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"the checkpoint in {folder} is damaged: {name} cannot be read ({reason[:200]}); "
+                        "resume from a copy, or start a new run without --resume") from None
 
 
 def gpt2_tokenizer(vocab_json: Path) -> Tokenizer:
@@ -109,7 +128,7 @@ def load_model(folder) -> tuple[GPT, Tokenizer]:
     if not (folder / "model.safetensors").is_file():
         raise UserError(f"no model.safetensors in {folder}")
     config = folder / "config.json"
-    is_hf = config.is_file() and "n_positions" in json.loads(config.read_text(encoding="utf-8"))
+    is_hf = config.is_file() and "n_positions" in read_config(config)
     model = GPT.from_pretrained_file(folder / "model.safetensors") if is_hf else GPT.load(folder / "model.safetensors")
     if (folder / "tokenizer.json").is_file() and not is_hf:
         tok = Tokenizer.load(folder / "tokenizer.json")

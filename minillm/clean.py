@@ -24,7 +24,7 @@ from minillm import artifacts, dedup, extract, filters, langid, pii
 from minillm.charsets import decode_html
 from minillm.crawl import BUNDLED_SITE
 from minillm.errors import UserError
-from minillm.files import DATA_DIR, atomic_path, atomic_write_text, make_dir, replace_folder
+from minillm.files import DATA_DIR, atomic_path, atomic_write_text, check_output_folder, make_dir, replace_folder
 
 # ----------------------------------------------------------------------------- the pipeline
 
@@ -254,6 +254,9 @@ def save_funnel_plot(steps: list[dict], path: Path) -> None:
 def clean_file(pages_path: Path, cfg: CleanConfig, out: Path, progress: bool = True) -> dict:
     """Clean one crawl output into `out`: clean.jsonl, funnel.json, funnel.png; returns the stage report."""
     records, broken = read_pages(Path(pages_path))
+    if not records:  # a wrong file or a failed crawl: an empty corpus would only fail later, less clearly
+        found = f"{broken:,} line(s), none a JSON record with a \"url\"" if broken else "nothing"
+        raise UserError(f"{pages_path} holds no crawl records ({found}): nothing to clean")
     docs, funnel, extra = clean_pages(records, cfg, progress)
     if broken:
         funnel.steps[0]["dropped"] = {"unreadable JSON line": broken}
@@ -310,13 +313,14 @@ def run_from_args(args) -> int:
         folder = artifacts.build("clean", args.preset, cfg, progress=progress)
         report = artifacts.stamp(folder)
     else:
-        pages = args.input or artifacts.get("crawl", args.preset, progress) / "pages.jsonl"
         folder = Path(args.out or artifacts.runs_dir() / args.preset / "clean")
+        check_output_folder(folder, "clean")  # before the work: never replace a folder clean did not write
+        pages = args.input or artifacts.get("crawl", args.preset, progress) / "pages.jsonl"
         make_dir(folder.parent)
         work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".partial"))
         try:
             report = clean_file(pages, cfg, work, progress)
-            replace_folder(work, folder)
+            replace_folder(work, folder, "clean")
         finally:
             if work.exists():
                 shutil.rmtree(work)

@@ -8,6 +8,7 @@ figure; add_arguments and run_from_args are `minillm crawl`.
 import argparse
 import dataclasses
 import logging
+import math
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from minillm import artifacts
 from minillm.crawler import CrawlConfig, Crawler, check_seeds, read_pages
 from minillm.crawler import log as crawler_log
 from minillm.errors import UserError
-from minillm.files import make_dir
+from minillm.files import claim_folder, make_dir
 from minillm.urls import host_of, normalize_url
 from minillm.webserver import Faults, serve_web
 
@@ -206,8 +207,9 @@ def config_from_args(args) -> CrawlConfig:
     for name in ("max_pages", "max_depth", "workers", "delay", "timeout", "faults"):
         value = getattr(args, name)
         if value is not None:
-            if value < 0 or (value == 0 and name in ("max_pages", "workers", "timeout")):
-                raise UserError(f"--{name.replace('_', '-')} must be {'positive' if name != 'delay' else '>= 0'}")
+            positive = name in ("max_pages", "workers", "timeout")
+            if not 0 <= value < math.inf or (value == 0 and positive):  # nan fails every comparison
+                raise UserError(f"--{name.replace('_', '-')} must be {'positive' if positive else '>= 0'}")
             setattr(cfg, name, value)
     if cfg.faults and cfg.seeds:
         raise UserError("--faults works on the bundled web only (it is the local server that fails)")
@@ -227,7 +229,7 @@ def run_from_args(args) -> int:
         print(f"wrote {folder / 'pages.jsonl'}")
         return 0
     out = args.out or artifacts.runs_dir() / f"crawl-{urlsplit(normalize_url(cfg.seeds[0])).hostname}"
-    stats = crawl(cfg, out, progress=not args.quiet)
+    stats = crawl(cfg, claim_folder(out, "crawl"), progress=not args.quiet)  # resumes only its own crawl
     print(f"{stats['pages']} URLs in {stats['seconds']} s ({stats['resumed']} from before); "
           f"wrote {out / 'pages.jsonl'}")
     return 0

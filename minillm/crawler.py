@@ -33,6 +33,7 @@ from minillm.fetch import (
     Retryable,
     fetch_once,
     media_type,
+    new_session,
     retry_wait,
 )
 from minillm.files import make_dir
@@ -61,7 +62,7 @@ class CrawlConfig:
     delay: float = 1.0  # seconds between two requests to one host, when robots.txt gives no Crawl-delay
     max_delay: float = 60.0  # a larger Crawl-delay is clamped to this (and logged)
     time_scale: float = 1.0  # multiplies every wait for loopback hosts only: a real site always gets the full wait
-    timeout: float = 10.0  # seconds per request: to connect, between two reads, and for the whole body
+    timeout: float = 10.0  # seconds per request, all of it: connecting, the headers and the body
     retries: int = 3  # extra attempts after a timeout, a dropped connection, a 429 or a 5xx
     backoff: float = 0.5  # first retry wait without Retry-After; doubles with each attempt
     max_retry_after: float = 120.0  # a longer Retry-After means "not today": the URL is given up
@@ -167,7 +168,11 @@ class Crawler:
         return self.robots[site]
 
     def fetch_robots(self, site: str) -> Robots:
-        """RFC 9309 section 2.3.1: 2xx -> its rules; 4xx -> allowed; 5xx or unreachable -> disallowed."""
+        """RFC 9309 section 2.3.1: 2xx -> its rules; 4xx -> allowed; 5xx or unreachable -> disallowed.
+
+        Redirects are followed within the crawl's hosts only: no request ever leaves its scope. One that leads
+        elsewhere counts as too many redirects do, robots.txt unavailable (RFC 9309 section 2.3.1.2).
+        """
         url = f"{site}/robots.txt"
         for _ in range(MAX_ROBOTS_REDIRECTS + 1):
             got = self.fetch(url, any_type=True)
@@ -178,7 +183,12 @@ class Crawler:
                 log.info("%s: HTTP %d, so everything is allowed", url, got.status)
                 return ALLOW_ALL
             if 300 <= got.status < 400 and got.location:
-                url = normalize_url(got.location, url) or url
+                target = normalize_url(got.location, url) or url
+                if host_of(target) not in self.allowed_hosts:
+                    log.warning("%s: redirects to %s, off the crawl's hosts; not followed, so robots.txt is "
+                                "unavailable (allowed)", url, target)
+                    return ALLOW_ALL
+                url = target
                 continue
             text = got.body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
             robots = parse_robots(text, AGENT_TOKEN)
@@ -206,12 +216,15 @@ class Crawler:
 
     def session(self) -> requests.Session:
         if not hasattr(self.local, "session"):
-            self.local.session = requests.Session()
+            self.local.session = new_session()
         return self.local.session
 
     def fetch(self, url: str, any_type: bool = False) -> Fetched:
         """GET with politeness and retries: timeouts, dropped connections, 429 and 5xx are tried again,
-        after Retry-After when the server sends one (the whole host waits), else after a doubling backoff."""
+        after Retry-After when the server sends one (the whole host waits), else after a doubling backoff.
+
+        Bounded: at most retries + 1 attempts of at most `timeout` seconds each, and waits of at most
+        max_retry_after seconds between them (beside the host's politeness delay)."""
         site, cfg = site_of(url), self.cfg
         for attempt in range(cfg.retries + 1):
             self.clock.wait_turn(site, self.delay_for(site))

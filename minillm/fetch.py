@@ -1,11 +1,14 @@
 """One polite, bounded HTTP request (lesson 01, problems 3, 5 and 8).
 
 The crawler names itself in every request and spaces its requests to a host (HostClock). A request follows
-no redirect, reads a body only when it is HTML, stops at a size and a time cap, and turns what went wrong
-into one line and a verdict: worth retrying, and after how long, or not.
+no redirect, reads a body only when it is HTML, stops at a size cap and at a deadline on the whole exchange
+(sessions from new_session() cut the socket when it passes), and turns what went wrong into one line and a
+verdict: worth retrying, and after how long, or not.
 """
 
+import contextlib
 import email.utils
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -13,6 +16,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 from minillm.robots import AGENT_TOKEN
 
@@ -64,49 +68,124 @@ class Retryable(Exception):
     """The request failed in a way that may go away: a timeout, a dropped connection."""
 
 
+# ----------------------------------------------------------------------------- a deadline on the whole exchange
+# requests' timeout bounds each read from the socket, not their sum: a server that sends a byte every half second
+# holds a request for as long as it likes, in the headers or in the body. So the connections of new_session()
+# arm a timer when they start waiting for the answer, which shuts the socket down at the deadline of the fetch
+# this thread is making; the read blocked on it returns at once, and requests raises.
+
+DEADLINE = threading.local()  # .at: time.monotonic() by which this thread's fetch must be over; .timer
+
+
+class CutAtDeadline:
+    """Mixed into urllib3's connections: arms this thread's deadline timer on the connection's socket."""
+
+    def getresponse(self, *args, **kwargs):
+        at = getattr(DEADLINE, "at", None)
+        if at is not None:
+            stop_timer()
+            DEADLINE.timer = threading.Timer(at - time.monotonic(), shut_down, (self.sock,))
+            DEADLINE.timer.daemon = True
+            DEADLINE.timer.start()
+        return super().getresponse(*args, **kwargs)
+
+
+def shut_down(sock: socket.socket) -> None:
+    """Wake the thread blocked reading `sock` (socket.socket's own shutdown: an SSLSocket's is not thread-safe)."""
+    with contextlib.suppress(OSError):  # the fetch ended and closed it as the timer fired
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def stop_timer() -> None:
+    timer = getattr(DEADLINE, "timer", None)
+    if timer is not None:
+        timer.cancel()
+        DEADLINE.timer = None
+
+
+class HTTPConnection(CutAtDeadline, urllib3.connection.HTTPConnection):
+    pass
+
+
+class HTTPSConnection(CutAtDeadline, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class HTTPConnectionPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = HTTPConnection
+
+
+class HTTPSConnectionPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = HTTPSConnection
+
+
+class DeadlineAdapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
+
+
+def new_session() -> requests.Session:
+    """A requests.Session whose requests fetch_once can cut at its deadline (use one per thread)."""
+    session = requests.Session()
+    session.mount("http://", DeadlineAdapter())
+    session.mount("https://", DeadlineAdapter())
+    return session
+
+
+# ----------------------------------------------------------------------------- one request
+
+
 def fetch_once(session: requests.Session, url: str, *, connect: dict[str, str], user_agent: str, timeout: float,
                max_bytes: int, any_type: bool = False) -> Fetched:
     """GET `url` once, without following redirects (each hop must be checked against robots and scope).
 
     The body is read only for a 200 with an HTML Content-Type, or any 200 if `any_type` (robots.txt).
-    `connect` maps a host[:port] of `url` to the address to connect to instead.
+    `connect` maps a host[:port] of `url` to the address to connect to instead. With a session from
+    new_session(), `timeout` bounds the whole exchange, whatever the server does.
     """
     parts = urlsplit(url)
     headers = {"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
     if parts.netloc in connect:
         headers["Host"] = parts.netloc
         url = urlunsplit(parts._replace(netloc=connect[parts.netloc]))
-    deadline = time.monotonic() + timeout
+    DEADLINE.at = time.monotonic() + timeout
+    timed_out = f"took longer than the timeout ({timeout:g} s)"
     try:
         with session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=False) as r:
             content_type = r.headers.get("Content-Type", "")
             got = Fetched(r.status_code, content_type, location=r.headers.get("Location"),
                           retry_after=retry_after_seconds(r.headers.get("Retry-After")))
             if r.status_code == 200 and (any_type or media_type(content_type) in HTML_TYPES):
-                got.body, got.truncated = read_body(r, max_bytes, deadline)
-            return got
+                got.body, got.truncated = read_body(r, max_bytes)
+        if time.monotonic() >= DEADLINE.at:  # cut headers, or a body without a length, seem to end where it was cut
+            raise Retryable(timed_out)
+        return got
     except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+        if time.monotonic() >= DEADLINE.at:  # the timer cut the connection: what failed then is the timeout
+            raise Retryable(timed_out) from None
         if describe_error(e) == "host name not found":  # it will not exist in a second either
             return Fetched(None, error="host name not found")
         raise Retryable(describe_error(e)) from None
     except requests.RequestException as e:
         return Fetched(None, error=describe_error(e))
+    finally:
+        stop_timer()
+        DEADLINE.at = None
 
 
 def media_type(content_type: str) -> str:
     return content_type.split(";")[0].strip().lower()
 
 
-def read_body(response: requests.Response, max_bytes: int, deadline: float) -> tuple[bytes, bool]:
-    """Read a streamed body up to max_bytes; (body, truncated). A server that trickles gets cut at deadline."""
+def read_body(response: requests.Response, max_bytes: int) -> tuple[bytes, bool]:
+    """Read a streamed body up to max_bytes; (body, truncated)."""
     chunks, size = [], 0
     for chunk in response.iter_content(chunk_size=64 * 1024):
         chunks.append(chunk)
         size += len(chunk)
         if size >= max_bytes:
             return b"".join(chunks)[:max_bytes], True
-        if time.monotonic() > deadline:
-            raise Retryable("the body took longer than the timeout")
     return b"".join(chunks), False
 
 

@@ -1,11 +1,14 @@
-"""Files: where the repository's folders are, writes that never leave half a file, and file digests.
+"""Files: where the repository's folders are, writes that never leave half a file, which folders a command
+may write into, and file digests.
 
 A foundation of the package (it imports nothing else of minillm but its errors): every stage writes its
-outputs through `atomic_path`, so a crash or Ctrl-C leaves the old file or the new one, never a mix.
+outputs through `atomic_path`, so a crash or Ctrl-C leaves the old file or the new one, never a mix, and
+into folders it owns (`claim_folder`, `replace_folder`), so no command deletes or overwrites a user's files.
 """
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -63,9 +66,59 @@ def make_dir(path) -> Path:
     return path
 
 
-def replace_folder(new: Path, final: Path) -> None:
-    """Put the finished folder `new` where `final` is; `final.old` holds the previous one only meanwhile."""
+# ----------------------------------------------------------------------------- output folders
+# The one rule for outputs: a command writes into, or replaces, only a folder that does not exist yet, is
+# empty, or carries its owner file (written there by the same command before). Anything else is the user's:
+# refused with one line before any work, so no command deletes, renames or overwrites what it did not create.
+
+OWNER_FILE = ".minillm-owner"  # in every output folder: the command (stage) that wrote it
+
+
+def folder_owner(folder) -> str | None:
+    """The command that wrote `folder`: its owner file, else (for the folders written before owner files
+    existed) the stage its stamp.json names, or "pretrain" for a training run's checkpoint."""
+    folder = Path(folder)
+    with contextlib.suppress(OSError):
+        return (folder / OWNER_FILE).read_text(encoding="utf-8").strip()
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return str(json.loads((folder / "stamp.json").read_text(encoding="utf-8"))["stage"])
+    if (folder / "state.pt").is_file() or (folder / "checkpoint" / "state.pt").is_file():
+        return "pretrain"
+    return None
+
+
+def check_output_folder(folder, owner: str) -> None:
+    """Refuse, with one line, to write `owner`'s output into `folder` unless the rule above allows it."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} exists and is not a folder: choose a new folder for the output")
+    if not folder.exists() or folder_owner(folder) == owner or not any(folder.iterdir()):
+        return
+    raise UserError(f"{folder} holds files that minillm's {owner} did not write: choose a new or empty folder "
+                    "(nothing was changed)")
+
+
+def claim_folder(folder, owner: str) -> Path:
+    """Make `folder` (checked as above) an output folder of `owner`, to write into."""
+    check_output_folder(folder, owner)
+    return mark_folder(make_dir(folder), owner)
+
+
+def mark_folder(folder: Path, owner: str) -> Path:
+    """Write `folder`'s owner file: from now on `owner` may write into it and replace it."""
+    atomic_write_text(Path(folder) / OWNER_FILE, owner + "\n")
+    return Path(folder)
+
+
+def replace_folder(new: Path, final: Path, owner: str) -> None:
+    """Put the finished folder `new` where `final` is, if `owner` may replace it (checked as above);
+    `.final.old` holds the previous one only meanwhile."""
+    if final.is_symlink():  # renaming would move the link, and the folder it points to would stay
+        raise UserError(f"{final} is a symbolic link, not a folder: choose a new folder for the output")
+    check_output_folder(final, owner)
     old = final.with_name(f".{final.name}.old")
+    check_output_folder(old, owner)  # a previous swap's leftover, or the user's: checked like `final`
+    mark_folder(new, owner)
     if old.exists():
         shutil.rmtree(old)
     if final.exists():
@@ -73,6 +126,9 @@ def replace_folder(new: Path, final: Path) -> None:
     os.replace(new, final)
     if old.exists():
         shutil.rmtree(old)
+
+
+# ----------------------------------------------------------------------------- digests
 
 
 def digest(data: bytes, length: int = 16) -> str:

@@ -4,6 +4,8 @@ Token and learned position embeddings, `n_layer` pre-LayerNorm blocks (attention
 each added to the residual stream), a final LayerNorm, and a head tied to the token embedding. The weights
 are laid out like GPT-2's, so Hugging Face GPT-2 checkpoints load unchanged.
 
+Loading checks a file's config against sane bounds and against its tensors' shapes before building anything.
+
 Parameter-count convention (GPT-2's published sizes): every parameter once, position embeddings
 included, the tied head counted once as the token embedding. GPT-2 124M has 124,439,808.
 """
@@ -29,6 +31,11 @@ _CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight"
 _HF_BUFFERS = (".attn.bias", ".attn.masked_bias")  # causal masks old GPT-2 files store; we build ours
 
 
+# Sane bounds, far above any model this package trains or loads (GPT-3 175B: 96 layers, 12,288 wide), so that a
+# config read from a file cannot make the program build millions of layers or allocate terabytes.
+CONFIG_LIMITS = {"block_size": 1 << 20, "vocab_size": 1 << 24, "n_layer": 1024, "n_head": 1024, "n_embd": 1 << 16}
+
+
 @dataclass
 class GPTConfig:
     block_size: int = 256  # longest sequence (number of position embeddings)
@@ -40,14 +47,16 @@ class GPTConfig:
     fast_attention: bool = True  # scaled_dot_product_attention instead of the written-out attention
 
     def __post_init__(self):
-        for name in ("block_size", "vocab_size", "n_layer", "n_head", "n_embd"):
+        for name, most in CONFIG_LIMITS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise UserError(f"GPTConfig.{name} must be a positive integer, got {value!r}")
+            if value > most:
+                raise UserError(f"GPTConfig.{name} is {value:,}, more than the {most:,} any model here can have")
         if self.n_embd % self.n_head:
             raise UserError(f"GPTConfig.n_embd ({self.n_embd}) must be a multiple of n_head ({self.n_head})")
-        if not 0.0 <= self.dropout < 1.0:
-            raise UserError(f"GPTConfig.dropout must be in [0, 1), got {self.dropout}")
+        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
+            raise UserError(f"GPTConfig.dropout must be in [0, 1), got {self.dropout!r}")
 
     @property
     def head_dim(self) -> int:
@@ -67,6 +76,8 @@ class GPTConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "GPTConfig":
+        if not isinstance(d, dict):
+            raise UserError(f"a GPTConfig must be a JSON object, got {type(d).__name__}")
         unknown = sorted(set(d) - {f.name for f in fields(cls)})
         if unknown:
             raise UserError(f"unknown GPTConfig field(s): {', '.join(unknown)}")
@@ -75,6 +86,8 @@ class GPTConfig:
     @classmethod
     def from_hf_config(cls, d: dict) -> "GPTConfig":
         """Read a Hugging Face GPT-2 config.json (as a dict); refuse variants this model cannot run."""
+        if not isinstance(d, dict):
+            raise UserError(f"a GPT-2 config must be a JSON object, got {type(d).__name__}")
         required = ("vocab_size", "n_positions", "n_embd", "n_layer", "n_head")
         missing = [key for key in required if key not in d]
         if missing:
@@ -280,11 +293,7 @@ class GPT(nn.Module):
         config_json = Path(config_json) if config_json is not None else path.parent / "config.json"
         if not config_json.is_file():
             raise UserError(f"no GPT-2 config at {config_json}; pass config_json= (the model's config.json)")
-        try:
-            hf_config = json.loads(config_json.read_text())
-        except json.JSONDecodeError as e:
-            raise UserError(f"{config_json} is not valid JSON: {e}") from None
-        config = GPTConfig.from_hf_config(hf_config)
+        config = GPTConfig.from_hf_config(read_config(config_json))
         tensors, _ = _read_safetensors(path)
         return _assemble(_hf_to_ours(tensors, config), config, str(path))
 
@@ -303,8 +312,22 @@ class GPT(nn.Module):
         if "minillm_config" not in metadata:
             raise UserError(f"{path} has no minillm config in its metadata; "
                             "for Hugging Face GPT-2 weights use GPT.from_pretrained_file")
-        config = GPTConfig.from_dict(json.loads(metadata["minillm_config"]))
+        try:
+            config = GPTConfig.from_dict(json.loads(metadata["minillm_config"]))
+        except json.JSONDecodeError as e:
+            raise UserError(f"{path}: the model config in its metadata is not valid JSON ({e})") from None
         return _assemble(tensors, config, str(path))
+
+
+def read_config(path: Path) -> dict:
+    """A config.json as a dict; a file that is not a UTF-8 JSON object is a one-line UserError."""
+    try:
+        config = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"{path} is not valid JSON ({e})") from None
+    if not isinstance(config, dict):
+        raise UserError(f"{path} is not a JSON object")
+    return config
 
 
 def _assemble(state_dict: dict, config: GPTConfig, source: str) -> GPT:
@@ -313,6 +336,7 @@ def _assemble(state_dict: dict, config: GPTConfig, source: str) -> GPT:
     Linear weights that are not yet column-major (a file stores them row by row) are copied into that
     layout, as minillm.nn.Linear keeps them; everything else is used without a copy.
     """
+    _check_sizes(state_dict, config, source)
     with torch.device("meta"):  # skip the random initialisation that the weights replace anyway
         model = GPT(config)
     _check_state_dict(state_dict, {k: tuple(v.shape) for k, v in model.state_dict().items()}, source)
@@ -327,11 +351,24 @@ def _hf_to_ours(state_dict: dict, config: GPTConfig) -> dict:
     head = sd.pop("lm_head.weight", None)
     if head is not None and "wte.weight" in sd and not torch.equal(head, sd["wte.weight"]):
         raise UserError("GPT-2 state dict has an lm_head.weight that differs from wte.weight; minillm's GPT ties them")
+    _check_sizes(sd, config, "GPT-2 state dict")
     with torch.device("meta"):
         shapes = {k: tuple(v.shape) for k, v in GPT(config).state_dict().items()}
     _check_state_dict(sd, {k: s[::-1] if k.endswith(_CONV1D_WEIGHTS) else s for k, s in shapes.items()},
                       "GPT-2 state dict")
     return {k: v.t() if k.endswith(_CONV1D_WEIGHTS) else v for k, v in sd.items()}  # (in, out) -> (out, in)
+
+
+def _check_sizes(state_dict: dict, config: GPTConfig, source: str) -> None:
+    """Before any model is built from `config`: it may not have more layers than the tensors hold, nor other
+    embedding sizes, so that a config claiming ten million layers is one line at once, not a hang."""
+    layers = len({key.split(".")[1] for key in state_dict if key.startswith("h.")})
+    if config.n_layer > layers:
+        raise UserError(f"{source} is missing layers: it holds {layers}, its config says n_layer={config.n_layer}")
+    embeddings = {"wte.weight": (config.vocab_size, config.n_embd), "wpe.weight": (config.block_size, config.n_embd)}
+    for key, shape in embeddings.items():
+        if key in state_dict and tuple(state_dict[key].shape) != shape:
+            raise UserError(f"{source}: {key} has shape {tuple(state_dict[key].shape)}, the model expects {shape}")
 
 
 def _read_safetensors(path: Path) -> tuple[dict, dict]:

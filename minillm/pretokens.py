@@ -1,9 +1,10 @@
 """Pre-tokens: the regex split that comes before BPE, and counting pre-tokens over a corpus (lesson 03).
 
 A regex cuts text into pre-tokens (words with their leading space, numbers, punctuation, whitespace runs) so that
-no token ever spans two of them; special-token strings are cut out first. Training BPE needs only how often each
-distinct pre-token occurs, which `count_pretokens` counts in parallel processes, holding the distinct pre-tokens
-in memory rather than the corpus.
+no token ever spans two of them; special-token strings are cut out first. A pattern other than GPT-2's and GPT-4's
+runs under a timeout (`splitter`): a regex from a file must not be able to hang the program. Training BPE needs
+only how often each distinct pre-token occurs, which `count_pretokens` counts in parallel processes, holding the
+distinct pre-tokens in memory rather than the corpus.
 """
 
 import itertools
@@ -26,6 +27,10 @@ GPT4_PATTERN = (
     r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
 )
 PATTERNS = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN}
+# Any other pattern is matched under a timeout of this many seconds plus SPLIT_SECONDS_PER_CHAR per character of
+# text: ten times what the `regex` package needs for a sane pattern, far less than catastrophic backtracking needs.
+SPLIT_TIMEOUT_SECONDS = 10.0
+SPLIT_SECONDS_PER_CHAR = 1e-5
 
 Item = TypeVar("Item")
 
@@ -38,6 +43,29 @@ def resolve_pattern(pattern: str) -> str:
     except regex.error as e:
         raise UserError(f"the split pattern is not a valid regex ({e}): {pattern!r}") from None
     return pattern
+
+
+def splitter(pattern: str) -> Callable[[str], list[str]]:
+    """The pre-tokens of a text: `findall` of the split pattern (a regex, after `resolve_pattern`).
+
+    The known patterns (PATTERNS) run as they are. Any other one runs under a timeout, because a pattern read
+    from a file can backtrack catastrophically: `(a|aa)+c` takes 2^n steps on a run of n a's, which would hang
+    every command that encodes with it. A timeout is a UserError.
+    """
+    findall = regex.compile(pattern).findall
+    if pattern in PATTERNS.values():
+        return findall
+
+    def bounded_findall(text: str) -> list[str]:
+        seconds = SPLIT_TIMEOUT_SECONDS + SPLIT_SECONDS_PER_CHAR * len(text)
+        try:
+            return findall(text, timeout=seconds)
+        except TimeoutError:
+            shown = pattern if len(pattern) <= 60 else pattern[:60] + "..."
+            raise UserError(f"the split pattern {shown!r} took over {seconds:.0f} s on {len(text):,} characters: "
+                            "it backtracks catastrophically (use gpt2, gpt4 or a simpler regex)") from None
+
+    return bounded_findall
 
 
 def valid_unicode(text: str) -> str:
@@ -58,7 +86,7 @@ def special_split_regex(special_tokens: frozenset[str]) -> re.Pattern | None:
 
 def count_batch(texts: list[str], pattern: str, special_tokens: tuple[str, ...]) -> Counter:
     """Pre-token counts of a list of texts; special-token strings are cut out and not counted."""
-    split = regex.compile(pattern).findall
+    split = splitter(pattern)
     specials = special_split_regex(frozenset(special_tokens))
     counts = Counter()
     for text in texts:

@@ -8,12 +8,14 @@ Face orders them); beam search keeps the `num_beams` most likely sequences so fa
 `Decoder` reads the prompts once into the KV cache (prefill), then feeds one token per step; prompts of
 different lengths share a batch, left-padded and masked. When the tokens no longer fit the context window,
 the window jumps to the last 3/4 * block_size tokens, re-read in one prefill. A row stops at its EOS token
-(not part of the output), before a stop string (text functions), or after `max_new_tokens`.
+(not part of the output), before a stop string (text functions), or after `max_new_tokens`. A batch whose
+ids, KV cache and logits cannot fit in the device's memory is refused before anything is allocated.
 """
 
 import argparse
 import codecs
 import dataclasses
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -130,6 +132,7 @@ class Decoder:
         _check_prompts(prompts, model.config.vocab_size)
         device = next(model.parameters()).device
         B, width = len(prompts), max(len(p) for p in prompts)
+        check_memory(model, B, width + max_new_tokens)
         self.model, self.use_cache = model, use_cache
         self.ids = torch.zeros(B, width + max_new_tokens, dtype=torch.long, device=device)  # (B, columns)
         self.is_real = torch.ones(B, width + max_new_tokens, dtype=torch.bool, device=device)  # (B, columns)
@@ -182,6 +185,42 @@ class Decoder:
         self.ids, self.is_real = self.ids.index_select(0, rows), self.is_real.index_select(0, rows)
         if self.cache is not None:
             self.cache.reorder(rows)
+
+
+def decoding_bytes(config, rows: int, columns: int, element_size: int = 4) -> int:
+    """About how many bytes decoding `rows` sequences of up to `columns` tokens (prompt and new ones) takes
+    besides the weights: the ids and their mask, the KV cache of one window, the prefill's widest activations
+    (the MLP's hidden layer and the attention scores), and a few float32 copies of the next-token logits
+    (temperature, top-k, the sort of top-p, the probabilities; beam search's candidates)."""
+    window = min(columns, config.block_size)
+    ids = columns * (8 + 1)
+    kv_cache = 2 * config.n_layer * window * config.n_embd * element_size
+    prefill = window * 4 * config.n_embd * element_size + config.n_head * window * window * 4
+    logits = 10 * config.vocab_size * 4
+    return rows * (ids + kv_cache + prefill + logits)
+
+
+def device_memory(device: torch.device) -> int | None:
+    """Bytes the device could hold at most: free GPU memory, or all of the machine's RAM; None if unknown."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    if device.type == "cpu" and hasattr(os, "sysconf"):
+        try:
+            return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError):
+            return None
+    return None
+
+
+def check_memory(model, rows: int, columns: int) -> None:
+    """Refuse, before allocating, a batch of `rows` sequences of `columns` tokens that cannot fit in memory."""
+    weights = next(model.parameters())
+    needed = decoding_bytes(model.config, rows, columns, weights.element_size())
+    available = device_memory(weights.device)
+    if available is not None and needed > available:
+        raise UserError(f"{rows:,} sequence(s) of up to {columns:,} tokens need about {needed / 2**30:,.1f} GiB, "
+                        f"more than the {available / 2**30:,.1f} GiB of {weights.device.type} memory: "
+                        "ask for fewer samples, beams or new tokens")
 
 
 def _check_prompts(prompts: Sequence[Sequence[int]], vocab_size: int) -> None:
@@ -315,9 +354,11 @@ def beam_search(model, prompt: Sequence[int], num_beams: int = 4, max_new_tokens
     the worst of `num_beams` finished ones any more (its log-probability only falls as it grows), or after
     `max_new_tokens`, when the live beams are kept as they are.
     """
-    if num_beams < 1:
-        raise UserError(f"num_beams must be >= 1, got {num_beams}")
+    if not 1 <= num_beams <= model.config.vocab_size:
+        raise UserError(f"num_beams must be from 1 to the vocabulary's {model.config.vocab_size:,} tokens "
+                        f"(the first step has no more candidates), got {num_beams:,}")
     prompt = list(prompt.tolist() if isinstance(prompt, torch.Tensor) else prompt)
+    check_memory(model, num_beams, len(prompt) + max_new_tokens)  # the Decoder grows to num_beams rows
     finished: list[Beam] = []
     with eval_mode(model):
         decoder = Decoder(model, [prompt], max_new_tokens, use_cache)
@@ -487,7 +528,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "folder (default: the preset's pretrain stage, built first if needed)")
     parser.add_argument("--preset", default="tiny", choices=artifacts.PRESETS, help="whose pretrain stage to use (default: tiny)")
     parser.add_argument("--max-new-tokens", type=int, default=d.max_new_tokens, metavar="N",
-                        help=f"tokens to generate at most (default: {d.max_new_tokens})")
+                        help=f"tokens to generate at most (default: {d.max_new_tokens}); samples x (prompt + N) "
+                             "tokens, with their KV cache and logits, must fit in the device's memory")
     parser.add_argument("--temperature", type=float, default=d.temperature, metavar="T",
                         help=f"0: greedy, 1: the model's distribution (default: {d.temperature})")
     parser.add_argument("--top-k", type=int, default=d.top_k, metavar="K",
@@ -495,13 +537,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-p", type=float, default=d.top_p, metavar="P",
                         help=f"draw among the most likely tokens adding up to P (default: {d.top_p}; 1: off)")
     parser.add_argument("--beams", type=int, default=1, metavar="K",
-                        help="beam search with K beams; prints every beam with its score (default: 1, off)")
+                        help="beam search with K beams, at most the vocabulary size; prints every beam with its score "
+                             "(default: 1, off)")
     parser.add_argument("--length-penalty", type=float, default=d.length_penalty, metavar="A",
                         help=f"beam score = log-probability / length ** A (default: {d.length_penalty})")
     parser.add_argument("--stop", action="append", default=[], metavar="TEXT",
                         help="stop before this text (repeatable)")
     parser.add_argument("--num-samples", type=int, default=1, metavar="N", help="samples of the prompt, "
-                        "generated as one batch (default: 1)")
+                        "generated as one batch, which must fit in the device's memory (default: 1)")
     parser.add_argument("--seed", type=int, help="seed for reproducible samples")
     parser.add_argument("--stream", action="store_true", help="print the text as it is generated")
     parser.add_argument("--no-cache", action="store_true", help="re-read the whole window every step (slow)")
@@ -521,6 +564,7 @@ def run_from_args(args) -> int:
     model, tok = load_model(folder)
     model.to(pick_device(args.device))
     prompt = encode_prompt(tok, args.prompt)
+    check_memory(model, args.num_samples, len(prompt) + cfg.max_new_tokens)  # before a list of num_samples prompts
     if args.stream:
         print(args.prompt, end="", flush=True)
         for piece in stream(model, tok, prompt, cfg):

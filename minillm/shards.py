@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+from contextlib import contextmanager
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minillm.errors import UserError
-from minillm.files import atomic_path, atomic_write_text, make_dir
+from minillm.files import atomic_path, atomic_write_text, claim_folder
 from minillm.pretokens import batched
 from minillm.tokenizer import Tokenizer
 from minillm.tokens import EOT, format_meta, token_dtype, write_documents, write_meta
@@ -94,7 +96,20 @@ def parquet_file(path: Path):
         import pyarrow.parquet as pq
     except ImportError:
         raise UserError("install pyarrow to read parquet") from None
-    return pq.ParquetFile(path)
+    with unreadable_parquet(path):
+        return pq.ParquetFile(path)
+
+
+@contextmanager
+def unreadable_parquet(path: Path):
+    """Turn pyarrow's error on a truncated or corrupt parquet file into one line naming the file."""
+    import pyarrow as pa
+
+    try:
+        yield
+    except (pa.ArrowException, OSError) as e:
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise UserError(f"{path} is not a readable parquet file ({reason})") from None
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -107,7 +122,8 @@ def read_documents(unit: dict, text_field: str):
     if unit["kind"] == "txt":
         yield path.read_text(encoding="utf-8", errors="replace")
     elif unit["kind"] == "parquet":
-        table = parquet_file(path).read_row_group(unit["row_group"], columns=[text_field])
+        with unreadable_parquet(path):  # a valid footer may still point at damaged pages
+            table = parquet_file(path).read_row_group(unit["row_group"], columns=[text_field])
         yield from (text for text in table.column(text_field).to_pylist() if text is not None)
     elif unit["kind"] == "jsonl.gz":
         with gzip.open(path, "rb") as f:
@@ -141,6 +157,11 @@ _worker: dict = {}  # each pool process loads the tokenizer once
 
 def init_worker(tokenizer_path: str, text_field: str) -> None:
     _worker.update(tok=Tokenizer.load(tokenizer_path), text_field=text_field)
+
+
+def init_pool_worker(tokenizer_path: str, text_field: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops the pool, no worker traceback
+    init_worker(tokenizer_path, text_field)
 
 
 def encode_unit(job: tuple[dict, str]) -> int:
@@ -207,10 +228,12 @@ def encode_shards(sources, tokenizer_path, out, text_field: str = "text", shard_
     1. plan: the sources are cut into deterministic units (a .txt file, ~50 MB line-aligned byte ranges of a
        .jsonl file, a whole .jsonl.gz file since gzip cannot seek, a parquet row group), saved as units.json;
     2. encode: a process pool encodes each unit into out/.parts/NNNNNN.bin, atomically; parts already there
-       are kept, so a killed run restarted with the same arguments encodes only what is missing;
+       are kept, so a killed run restarted with the same arguments encodes only what is missing (the
+       temporary files of parts cut short are removed, after an interruption or at the next start);
     3. shard: the parts are streamed in unit order into val_000000.bin (the first `val_tokens` tokens) and
        train_000000.bin, ... of at most `shard_tokens` tokens each; meta.json is written last, so its
-       presence means the folder is complete, and tokenizer.json is copied beside the shards.
+       presence means the folder is complete, and tokenizer.json is copied beside the shards. Then the
+       parts, a second copy of every token, are deleted: other shard sizes later mean encoding again.
     """
     if shard_tokens <= 0 or val_tokens < 0 or unit_bytes <= 0 or (workers is not None and workers <= 0):
         raise UserError("--shard-tokens and --workers must be positive and --val-tokens not negative")
@@ -223,17 +246,22 @@ def encode_shards(sources, tokenizer_path, out, text_field: str = "text", shard_
     plan = {"tokenizer": digest, "text_field": text_field, "dtype": dtype.name,
             "units": plan_units(sources, text_field, unit_bytes)}
     options = {"shard_tokens": shard_tokens, "requested_val_tokens": val_tokens}
-    make_dir(out)
+    claim_folder(out, "tokenize-shards")  # writes into, and resumes, only a folder of its own
     check_plan(out, plan)
+    remove_temporary_files(out)
     meta_path = out / "meta.json"
     if meta_path.exists():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if all(meta.get(k) == v for k, v in options.items()):
+            shutil.rmtree(out / ".parts", ignore_errors=True)  # left if the run was killed just after meta.json
             return meta
         meta_path.unlink()  # re-cut with the new sizes; the folder is incomplete until meta.json is back
 
     parts = [out / ".parts" / f"{i:06d}.bin" for i in range(len(plan["units"]))]
-    encode_parts(plan["units"], parts, tokenizer_path, text_field, workers, progress)
+    try:
+        encode_parts(plan["units"], parts, tokenizer_path, text_field, workers, progress)
+    finally:  # on an error or Ctrl-C the pool's workers are killed mid-write, before they remove their files
+        remove_temporary_files(out)
     counts = write_shards(parts, out, dtype, val_tokens, shard_tokens, progress)
     shutil.copyfile(tokenizer_path, out / "tokenizer.json")
     meta = {**format_meta(tok),
@@ -245,7 +273,16 @@ def encode_shards(sources, tokenizer_path, out, text_field: str = "text", shard_
             "layout": "each document's token ids followed by <|endoftext|>, documents in unit order "
                       "(units.json); val is the first val_tokens tokens, train the rest"}
     write_meta(out, meta)
+    shutil.rmtree(out / ".parts")
     return meta
+
+
+def remove_temporary_files(out: Path) -> None:
+    """Delete the temporary files of parts and shards that a killed run left in `out` (`atomic_path` names
+    them .NAME.XXXXXXXX.tmp); nothing else."""
+    for pattern in (".parts/.*.bin.*.tmp", ".train_*.bin.*.tmp", ".val_*.bin.*.tmp"):
+        for tmp in out.glob(pattern):
+            tmp.unlink(missing_ok=True)
 
 
 def check_plan(out: Path, plan: dict) -> None:
@@ -277,7 +314,7 @@ def encode_parts(units: list[dict], parts: list[Path], tokenizer_path: Path, tex
                 encode_unit(job)
                 bar.update()
             return
-        with Pool(workers, initializer=init_worker, initargs=init) as pool:
+        with Pool(workers, initializer=init_pool_worker, initargs=init) as pool:
             for _ in pool.imap_unordered(encode_unit, todo):
                 bar.update()
 

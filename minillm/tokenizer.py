@@ -2,12 +2,14 @@
 
 Text becomes ids as in GPT-2 and GPT-4: special tokens are cut out first (only when the caller allows them),
 a regex splits the rest into pre-tokens (minillm.pretokens), and each pre-token's bytes are merged pair by
-pair, lowest rank first (`encode_python`, the lesson's encoder). Ids are ranks, as in tiktoken, so
-`to_tiktoken()` gives an Encoding with the same ids, which `encode` uses as its fast path. The stage
-(`minillm tokenize`) trains on the clean corpus and writes the token files training reads (minillm.tokens).
+pair, lowest rank first (`encode_python`, the lesson's encoder, O(n log n) per pre-token with a heap). Ids are
+ranks, as in tiktoken, so `to_tiktoken()` gives an Encoding with the same ids, which `encode` uses as its fast
+path with GPT-2's and GPT-4's split patterns. The stage (`minillm tokenize`) trains on the clean corpus and
+writes the token files training reads (minillm.tokens).
 """
 
 import base64
+import heapq
 import json
 import math
 import time
@@ -18,14 +20,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import regex
 from tqdm.auto import tqdm
 
 from minillm import artifacts
 from minillm.errors import UserError
 from minillm.files import atomic_write_text
 from minillm.merges import learn_merges
-from minillm.pretokens import batched, count_pretokens, resolve_pattern, special_split_regex, valid_unicode
+from minillm.pretokens import (
+    PATTERNS,
+    batched,
+    count_pretokens,
+    resolve_pattern,
+    special_split_regex,
+    splitter,
+    valid_unicode,
+)
 from minillm.tokens import EOT, format_meta, load_tokens, write_documents, write_meta
 
 if TYPE_CHECKING:
@@ -56,7 +65,7 @@ class Tokenizer:
         if merges is not None:
             _check_merges(merges, self.vocab)
         self._merges = merges
-        self._split = regex.compile(self.pattern).findall
+        self._split = splitter(self.pattern)
         self._piece_cache: dict[str, list[int]] = {}
 
     def __repr__(self) -> str:
@@ -112,11 +121,11 @@ class Tokenizer:
             raise UserError(f"tiktoken cannot use this split pattern ({e}): {self.pattern!r}") from None
 
     @cached_property
-    def _tiktoken(self):
-        try:
-            return self.to_tiktoken()
-        except UserError:
-            return None
+    def _tiktoken(self) -> "tiktoken.Encoding | None":
+        """The Encoding `encode` uses, for GPT-2's and GPT-4's split patterns only: on another pattern tiktoken's
+        regex engine can backtrack until it panics (a Rust backtrace, no Python error), while the Python path's
+        regex runs under a timeout (minillm.pretokens.splitter)."""
+        return self.to_tiktoken() if self.pattern in PATTERNS.values() else None
 
     def save(self, path: str | Path) -> None:
         """Write tokenizer.json, atomically: a UTF-8 JSON object with "format": "minillm-bpe", "version": 1,
@@ -158,8 +167,9 @@ class Tokenizer:
     # -- encoding and decoding -----------------------------------------------------------------------
 
     def encode(self, text: str, allowed_special: Iterable[str] | str = ()) -> list[int]:
-        """Token ids of `text`, through tiktoken. Special-token strings become special ids only when listed
-        in `allowed_special` (or it is "all"); otherwise they are encoded as ordinary text."""
+        """Token ids of `text`, through tiktoken (in Python for a split pattern of one's own). Special-token
+        strings become special ids only when listed in `allowed_special` (or it is "all"); otherwise they are
+        encoded as ordinary text."""
         if self._tiktoken is None:
             return self.encode_python(text, allowed_special)
         return self._with_specials(text, allowed_special, self._tiktoken.encode_ordinary)
@@ -225,15 +235,46 @@ class Tokenizer:
 
     def _bpe(self, piece: bytes, max_rank: int | None = None) -> list[int]:
         """Byte-pair encode: join the adjacent pair whose joined bytes rank lowest (leftmost on ties)
-        until none joins into a token (of rank below `max_rank`, when given)."""
-        ranks, parts = self.ranks, [piece[i:i + 1] for i in range(len(piece))]
+        until none joins into a token (of rank below `max_rank`, when given).
+
+        The simple way is a loop that scans every pair for the lowest rank, joins it, and scans again:
+
+            while len(parts) > 1:
+                rank, i = min((ranks.get(parts[i] + parts[i + 1], inf), i) for i in range(len(parts) - 1))
+                if rank >= limit: break
+                parts[i:i + 2] = [parts[i] + parts[i + 1]]
+
+        which is quadratic in the piece's length (each join rescans every pair). This version keeps the
+        candidate pairs in a heap ordered by (rank, position) and the parts in a linked list: a join changes
+        only the pairs on either side of it, so only those two are pushed, and heap entries that an earlier
+        join made stale are skipped when popped. Same joins in the same order, in O(n log n).
+        """
+        ranks, n = self.ranks, len(piece)
         limit = math.inf if max_rank is None else max_rank
-        while len(parts) > 1:
-            rank, i = min((ranks.get(parts[i] + parts[i + 1], math.inf), i) for i in range(len(parts) - 1))
-            if rank >= limit:
-                break
-            parts[i:i + 2] = [parts[i] + parts[i + 1]]
-        return [ranks[part] for part in parts]
+        # The part starting at byte i is piece[i:end[i]], its left neighbour starts at before[i]; a part joined
+        # into its left neighbour is no longer alive.
+        end, before, alive = list(range(1, n + 1)), list(range(-1, n - 1)), [True] * n
+        heap = []
+
+        def push_pair(i: int) -> None:  # the pair of part i and the part after it, if it joins into a token
+            if i >= 0 and end[i] < n:
+                rank = ranks.get(piece[i:end[end[i]]])
+                if rank is not None and rank < limit:
+                    heapq.heappush(heap, (rank, i, end[end[i]]))
+
+        for i in range(n - 1):
+            push_pair(i)
+        while heap:
+            _, i, pair_end = heapq.heappop(heap)
+            if not alive[i] or end[i] == n or end[end[i]] != pair_end:
+                continue  # stale: part i or its right neighbour was joined into another part since
+            right = end[i]
+            alive[right], end[i] = False, pair_end
+            if pair_end < n:
+                before[pair_end] = i
+            push_pair(before[i])
+            push_pair(i)
+        return [ranks[piece[i:end[i]]] for i in range(n) if alive[i]]
 
 
 def _check_ids(ranks: dict[bytes, int], special_tokens: dict[str, int], distinct_ids: int) -> None:
@@ -304,13 +345,10 @@ def build_stage(cfg: TokenizerConfig, inputs: dict[str, Path], out: Path, progre
     """Train a tokenizer on inputs["clean"]/clean.jsonl and write into `out`: tokenizer.json, train.bin and
     val.bin (each document's ids followed by <|endoftext|>, as uint16 or uint32), meta.json, and
     token_lengths.png. Returns the stage's metrics, figures and summary."""
+    check_config(cfg)
     corpus = Path(inputs["clean"]) / "clean.jsonl"
     if not corpus.is_file():
         raise UserError(f"no clean corpus at {corpus}; build the clean stage first")
-    if EOT not in cfg.special_tokens:
-        raise UserError(f"the special tokens must include {EOT} (it separates documents in train.bin)")
-    if not 0 <= cfg.val_fraction < 1:
-        raise UserError(f"val_fraction must be in [0, 1), got {cfg.val_fraction}")
     start = time.perf_counter()
     tok = Tokenizer.train(_training_texts(corpus, cfg), cfg.vocab_size, cfg.pattern, cfg.special_tokens,
                           progress=progress)
@@ -331,6 +369,20 @@ def build_stage(cfg: TokenizerConfig, inputs: dict[str, Path], out: Path, progre
                f"{metrics['bytes_per_token']} bytes per token: {meta['train_tokens']:,} train and "
                f"{meta['val_tokens']:,} val tokens.")
     return {"metrics": metrics, "figures": ["token_lengths.png"], "summary": summary}
+
+
+def check_config(cfg: TokenizerConfig) -> None:
+    """Refuse settings the stage cannot use, before any work (the command builds the upstream stages first)."""
+    if EOT not in cfg.special_tokens:
+        raise UserError(f"the special tokens must include {EOT} (it separates documents in train.bin)")
+    if not 0 <= cfg.val_fraction < 1:  # NaN fails this too
+        raise UserError(f"val_fraction must be in [0, 1), got {cfg.val_fraction}")
+    if cfg.vocab_size < 256 + len(set(cfg.special_tokens)):
+        raise UserError(f"vocab_size must be at least 256 + {len(set(cfg.special_tokens))} special tokens, "
+                        f"got {cfg.vocab_size}")
+    if cfg.train_chars is not None and cfg.train_chars <= 0:
+        raise UserError(f"train_chars must be positive, got {cfg.train_chars}")
+    resolve_pattern(cfg.pattern)
 
 
 def is_val_document(index: int, val_fraction: float) -> bool:
@@ -427,6 +479,7 @@ def run_from_args(args) -> int:
     if overrides.get("vocab_size", 257) < 257 or overrides.get("train_chars", 1) <= 0:
         raise UserError("--vocab-size must be at least 257 (256 bytes + <|endoftext|>) and --train-chars positive")
     cfg = replace(PRESETS[args.preset], **overrides)
+    check_config(cfg)
     if overrides:
         folder = artifacts.build("tokenizer", args.preset, cfg, progress=not args.quiet)
     else:

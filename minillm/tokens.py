@@ -51,8 +51,33 @@ def format_meta(tok: Encoder) -> dict:
 
 
 def write_meta(folder: Path, meta: dict) -> None:
-    """Write meta.json, atomically: a folder whose meta.json is there is complete."""
-    atomic_write_text(Path(folder) / "meta.json", json.dumps(meta, indent=2) + "\n")
+    """Write meta.json, atomically: a folder whose meta.json is there is complete. Adds to `meta` the digest of
+    the tokenizer.json beside the token files (written before them), so that a swapped one is caught."""
+    folder = Path(folder)
+    if (folder / "tokenizer.json").is_file():
+        meta["tokenizer_digest"] = file_digest(folder / "tokenizer.json")
+    atomic_write_text(folder / "meta.json", json.dumps(meta, indent=2) + "\n")
+
+
+def check_tokenizer(folder: Path) -> None:
+    """Refuse token files whose tokenizer.json is not the one they were encoded with: training would learn
+    ids that mean other text, and sampling would decode garbage."""
+    folder = Path(folder)
+    recorded = read_meta(folder).get("tokenizer_digest")
+    if recorded is not None and (folder / "tokenizer.json").is_file() \
+            and file_digest(folder / "tokenizer.json") != recorded:
+        raise UserError(f"{folder / 'tokenizer.json'} is not the tokenizer the token files in {folder} were made with "
+                        "(meta.json records another): put the right tokenizer.json back, or tokenize again")
+
+
+def check_token_ids(files: list[np.ndarray], vocab_size: int, folder: Path) -> None:
+    """Refuse token files holding an id the model has no embedding for (a file of another vocabulary)."""
+    chunk = 1 << 24  # read a memory-mapped file a piece at a time
+    for ids in files:
+        largest = max((int(ids[i:i + chunk].max()) for i in range(0, len(ids), chunk)), default=-1)
+        if largest >= vocab_size:
+            raise UserError(f"the token files in {folder} hold id {largest}, but the vocabulary (meta.json) has only "
+                            f"{vocab_size} tokens: they were made with another tokenizer, or are damaged")
 
 
 def load_tokens(path: str | Path) -> np.ndarray:

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -38,13 +39,13 @@ from minillm.cloze import read_prompts, score_cloze, typical_probability
 from minillm.config import add_config_flags, config_from_args, setting
 from minillm.devices import ONE_PROCESS, Process, StopSignal, autocast_for, init_distributed, peak_flops, under_torchrun
 from minillm.errors import UserError
-from minillm.files import DATA_DIR, atomic_write_text, digest, make_dir
+from minillm.files import DATA_DIR, atomic_write_text, check_output_folder, claim_folder, digest
 from minillm.model import GPT, GPTConfig
 from minillm.model import PRESETS as MODEL_PRESETS
 from minillm.nn import eval_mode
 from minillm.runlog import MetricsLog, plot_losses
 from minillm.tokenizer import Tokenizer
-from minillm.tokens import load_split, read_meta, tokenizer_id
+from minillm.tokens import check_token_ids, check_tokenizer, load_split, read_meta, tokenizer_id
 
 
 @dataclass
@@ -188,7 +189,7 @@ class TrainingDiverged(UserError):
 def model_config(cfg: TrainConfig, vocab_size: int) -> GPTConfig:
     if cfg.model not in MODEL_PRESETS:
         raise UserError(f"unknown model {cfg.model!r} (choose from {', '.join(MODEL_PRESETS)})")
-    overrides = {k: getattr(cfg, k) for k in ("n_layer", "n_head", "n_embd", "block_size") if getattr(cfg, k)}
+    overrides = {k: getattr(cfg, k) for k in MODEL_OVERRIDES if getattr(cfg, k) is not None}
     return dataclasses.replace(MODEL_PRESETS[cfg.model], vocab_size=vocab_size, dropout=cfg.dropout, **overrides)
 
 
@@ -196,6 +197,18 @@ def make_optimizer(model: GPT, cfg: TrainConfig, device: torch.device) -> torch.
     """AdamW on the model's two parameter groups (decay on matmul weights only); fused kernels on CUDA."""
     return torch.optim.AdamW(model.param_groups(cfg.weight_decay), lr=cfg.learning_rate,
                              betas=(cfg.beta1, cfg.beta2), eps=1e-8, fused=device.type == "cuda")
+
+
+def fit_batch_size(cfg: TrainConfig, world_size: int) -> TrainConfig:
+    """`cfg` with a smaller micro-batch where its own does not divide the global batch over `world_size`
+    processes (the tiny preset's 4 of 4 on 2 processes: 2 each); unchanged where nothing smaller fits."""
+    share, rest = divmod(cfg.global_batch_size, world_size)
+    if rest or share <= 0 or share % cfg.batch_size == 0:
+        return cfg
+    batch_size = min(cfg.batch_size, share)
+    while share % batch_size:
+        batch_size -= 1
+    return dataclasses.replace(cfg, batch_size=batch_size)
 
 
 def accumulation_steps(cfg: TrainConfig, world_size: int) -> int:
@@ -206,19 +219,51 @@ def accumulation_steps(cfg: TrainConfig, world_size: int) -> int:
     return cfg.global_batch_size // per_pass
 
 
+MODEL_OVERRIDES = ("n_layer", "n_head", "n_embd", "block_size")  # None keeps the model preset's value
+
+
 def check_config(cfg: TrainConfig) -> None:
     positive = ("batch_size", "global_batch_size", "max_steps", "eval_interval", "eval_batches", "log_interval",
                 "checkpoint_interval")
-    for name in positive:
+    for name in positive + tuple(k for k in MODEL_OVERRIDES if getattr(cfg, k) is not None):
         if getattr(cfg, name) <= 0:
             raise UserError(f"{name} must be positive, got {getattr(cfg, name)}")
-    for name in ("learning_rate", "weight_decay", "grad_clip", "warmup_steps"):
-        if getattr(cfg, name) < 0:
-            raise UserError(f"{name} must be >= 0, got {getattr(cfg, name)}")
+    for name in ("learning_rate", "weight_decay", "grad_clip", "warmup_steps", "min_lr_ratio", "beta1", "beta2",
+                 "dropout"):
+        value = getattr(cfg, name)
+        if not (math.isfinite(value) and value >= 0):  # `nan < 0` is False: NaN must be refused by name
+            raise UserError(f"{name} must be a finite number >= 0, got {value}")
     if not 0 <= cfg.min_lr_ratio <= 1:
         raise UserError(f"min_lr_ratio must be in [0, 1], got {cfg.min_lr_ratio}")
+    for name in ("beta1", "beta2", "dropout"):
+        if getattr(cfg, name) >= 1:
+            raise UserError(f"{name} must be below 1, got {getattr(cfg, name)}")
     if cfg.stop_at is not None and cfg.stop_at <= 0:
         raise UserError(f"stop_at must be a positive step, got {cfg.stop_at}")
+
+
+def check_memory(cfg: TrainConfig, model_cfg: GPTConfig, device: torch.device) -> None:
+    """Refuse a micro-batch that cannot fit, before allocating anything: a lower bound on what a training step
+    holds (weights, gradients and AdamW's state; each layer's input, as with full recomputation; the logits in
+    bf16) against all of the device's memory. What passes may still run out of memory, what fails cannot fit."""
+    parts = training_memory(model_cfg.num_params(), model_cfg.n_layer, model_cfg.n_embd, model_cfg.block_size,
+                            cfg.batch_size, recompute=True)
+    needed = sum(parts.values()) + 2 * cfg.batch_size * model_cfg.block_size * model_cfg.vocab_size
+    available = device_memory(device)
+    if available is not None and needed > available:
+        raise UserError(f"a micro-batch of {cfg.batch_size} x {model_cfg.block_size} tokens needs at least "
+                        f"{needed / 2**30:,.1f} GiB to train, more than the {device.type} has "
+                        f"({available / 2**30:,.1f} GiB): lower --batch-size (accumulation keeps the global batch)")
+
+
+def device_memory(device: torch.device) -> int | None:
+    """Bytes of memory of a CUDA device, or of the machine's RAM for the CPU; None where unknown."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory
+    if device.type == "cpu" and hasattr(os, "sysconf"):
+        with contextlib.suppress(ValueError, OSError):
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return None
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -260,6 +305,7 @@ def train(cfg: TrainConfig, data: Path, out: Path, resume: bool = False, progres
     Returns the run's figures (the same on every rank).
     """
     check_config(cfg)
+    check_output_folder(out, "pretrain")  # on every rank alike, before the first collective
     process, device = init_distributed(cfg.device)
     try:
         run = start_run(cfg, Path(data), Path(out), resume, callback, process, device)
@@ -305,8 +351,14 @@ class Run:
 def start_run(cfg, data: Path, out: Path, resume: bool, callback, process: Process, device: torch.device) -> Run:
     """Read the data, build model and optimizer (from the checkpoint when resuming), open the metrics log."""
     model_cfg = model_config(cfg, int(read_meta(data)["vocab_size"]))
+    accum = accumulation_steps(cfg, process.world_size)
+    check_memory(cfg, model_cfg, device)
+    check_tokenizer(data)
+    train_files = load_split(data, "train", model_cfg.block_size)
+    val_files = load_split(data, "val", model_cfg.block_size)
+    check_token_ids([*train_files, *val_files], model_cfg.vocab_size, data)
     if process.is_main:
-        make_dir(out)
+        claim_folder(out, "pretrain")
     torch.manual_seed(cfg.seed)  # every rank builds the same initial weights
     model = GPT(model_cfg).to(device)
     optimizer = make_optimizer(model, cfg, device)
@@ -326,9 +378,7 @@ def start_run(cfg, data: Path, out: Path, resume: bool, callback, process: Proce
             eval_model, device_ids=[device.index] if device.type == "cuda" else None)
     return Run(cfg=cfg, data=data, out=out, process=process, device=device, autocast=autocast_for(device),
                model=model, eval_model=eval_model, train_model=train_model, optimizer=optimizer,
-               train_files=load_split(data, "train", model_cfg.block_size),
-               val_files=load_split(data, "val", model_cfg.block_size),
-               accum=accumulation_steps(cfg, process.world_size), info=info,
+               train_files=train_files, val_files=val_files, accum=accum, info=info,
                log=MetricsLog(out / "metrics.jsonl", process.is_main, saved["step"], callback),
                facts=fact_prompts(cfg, data) if process.is_main else None,
                step=saved["step"], train_loss=saved["train_loss"], val_loss=saved["val_loss"])
@@ -519,14 +569,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "default: the preset's tokenizer stage, built first if needed)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="run folder (default: the pipeline's "
                         "runs/<preset>/pretrain); needed under torchrun")
-    parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint")
+    parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint (an error if there is "
+                        "none; without --resume a run starts at step 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_config_flags(parser, TrainConfig, "training settings (override the preset's)")
+    parser.epilog = ("Exit status: 0 when the run ends (at max_steps or --stop-at), 2 on bad input, 143 when SIGTERM "
+                     "stopped it (its checkpoint is kept: rerun with --resume). Under torchrun the processes exit 0 "
+                     "on SIGTERM and torchrun's own status tells. --out must be new, empty or an earlier run folder.")
 
 
 def run_from_args(args) -> int:
     """`minillm pretrain`: build the pipeline stage, or train into --out (alone or under torchrun)."""
     cfg = config_from_args(args, PRESETS[args.preset])
+    if args.batch_size is None:  # the preset's micro-batch, fitted to torchrun's processes if it does not divide
+        cfg = fit_batch_size(cfg, int(os.environ.get("WORLD_SIZE", "1")))
     check_config(cfg)
     progress = not args.quiet
     if args.out is None:
@@ -537,10 +593,17 @@ def run_from_args(args) -> int:
         print(", ".join(f"{k} {v}" for k, v in metrics.items()))
         print(f"wrote {folder / 'model.safetensors'}, {folder / 'loss.png'}")
         return 0
+    check_output_folder(args.out, "pretrain")
+    if args.resume and find_checkpoint(args.out / "checkpoint") is None:
+        raise UserError(f"--resume: no checkpoint in {args.out / 'checkpoint'} (drop --resume to start a new run)")
     data = args.data or artifacts.get("tokenizer", args.preset, progress)
     run = train(cfg, data, args.out, resume=args.resume, progress=progress)
     if os.environ.get("RANK", "0") == "0":  # one summary line, not one per process
         print(json.dumps(run))
+    if run["stopped"] == "SIGTERM" and not under_torchrun():  # so `pretrain && next` does not go on
+        print(f"minillm: pretraining stopped by SIGTERM at step {run['step']}; its checkpoint is kept: "
+              "rerun with --resume to continue", file=sys.stderr)
+        return 128 + signal.SIGTERM
     return 0
 
 
@@ -551,7 +614,8 @@ def main(argv=None) -> int:
     try:
         return run_from_args(args)
     except UserError as e:
-        print(f"minillm: error: {e}", file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun every process meets the same error: one says it
+            print(f"minillm: error: {e}", file=sys.stderr)
         return 2
 
 

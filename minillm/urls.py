@@ -4,8 +4,10 @@ A page has many URLs, so every URL is normalised before it meets the crawler's s
 scope, robots.txt and politeness are kept per host, and a path whose segments repeat is a trap's mark.
 """
 
+import ipaddress
 import posixpath
 import re
+import string
 from collections import Counter
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
@@ -13,14 +15,15 @@ from bs4 import BeautifulSoup, SoupStrainer
 
 # Parameters that say where a visitor came from, never which page: dropped, or every newsletter link is a new URL.
 TRACKING = re.compile(r"(utm_[a-z]+|fbclid|gclid|mc_eid)(=|$)", re.IGNORECASE)
+UNRESERVED = set(string.ascii_letters + string.digits + "-._~")  # RFC 3986: escaping these changes nothing
 
 
 def normalize_url(url: str, base: str | None = None) -> str | None:
     """The one spelling of a URL the seen-set uses, or None when it is not an http(s) URL.
 
     Resolves `url` against `base`, lower-cases scheme and host, drops the fragment and a default port,
-    removes dot segments, upper-cases percent escapes, escapes what must be escaped, sorts the query and
-    drops tracking parameters from it.
+    decodes escaped unreserved characters (so %2E%2E is the dot segment it means), removes dot segments,
+    upper-cases percent escapes, escapes what must be escaped, sorts the query and drops tracking parameters.
 
     >>> normalize_url("../b/./c.html?z=1&a=2&utm_source=mail#top", "HTTP://Example.COM:80/a/x.html")
     'http://example.com/b/c.html?a=2&z=1'
@@ -30,14 +33,32 @@ def normalize_url(url: str, base: str | None = None) -> str | None:
         scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
     except ValueError:  # a bad port, an unclosed [IPv6 bracket
         return None
-    if scheme not in ("http", "https") or not host:
+    if scheme not in ("http", "https") or not host or not is_host_name(host):
         return None
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
         netloc += f":{port}"
-    path = clean_path(parts.path)
-    query = "&".join(sorted(q for q in parts.query.split("&") if q and not TRACKING.match(q)))
+    path = clean_path(decode_unreserved(parts.path))
+    query = "&".join(sorted(q for q in decode_unreserved(parts.query).split("&") if q and not TRACKING.match(q)))
     return urlunsplit((scheme, netloc, escape(path), escape(query), ""))
+
+
+def is_host_name(host: str) -> bool:
+    """An IP address, or a DNS name of labels of letters, digits, - and _ (urlsplit takes `a%2f..` for a host)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        labels = host.removesuffix(".").split(".")
+        return len(host) <= 253 and all(re.fullmatch(r"[\w-]{1,63}", label) for label in labels)
+
+
+def decode_unreserved(text: str) -> str:
+    """Decode the percent escapes of unreserved characters (RFC 3986 section 6.2.2.2): %7Euser is ~user."""
+    def decode(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in UNRESERVED else match.group()
+    return re.sub(r"%([0-9a-fA-F]{2})", decode, text)
 
 
 def clean_path(path: str) -> str:

@@ -10,8 +10,10 @@ import hashlib
 import http.server
 import json
 import logging
+import math
 import mimetypes
 import re
+import signal
 import sys
 import threading
 import time
@@ -80,6 +82,8 @@ class WebServer:
         self.arrived: dict[str, threading.Event] = {}
         self.gates: dict[str, threading.Event] = {}
         self.lock = threading.Lock()
+        if not 0 <= port <= 65535:
+            raise UserError(f"port {port} is not a port number (0 to 65535; 0 picks a free one)")
         try:
             self.httpd = QuietServer(("127.0.0.1", port), SiteHandler)
         except OSError as e:
@@ -144,10 +148,13 @@ class WebServer:
         if any(p.startswith((".", "_")) for p in parts):  # the manifest and hidden files are not part of the site
             return None
         file = self.root.joinpath(*parts)
-        if file.is_dir():
-            file = file / "index.html"
-        file = file.resolve()
-        return file if file.is_file() and file.is_relative_to(self.root) else None
+        try:
+            if file.is_dir():
+                file = file / "index.html"
+            file = file.resolve()
+            return file if file.is_file() and file.is_relative_to(self.root) else None
+        except OSError:  # a name too long for the file system: no such page
+            return None
 
     def content_type(self, file: Path, path: str) -> str:
         guessed = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
@@ -219,6 +226,8 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
         web: WebServer = self.server.web
         path = urlsplit(self.path).path or "/"
         attempt = web.count(path)
+        if "\x00" in unquote(path):  # no file name holds a NUL (the file system calls would raise)
+            return self.send(400, {"Content-Type": "text/plain; charset=utf-8"}, b"400 Bad Request\n", path)
         if path in web.gates:
             web.arrived[path].set()
             web.gates[path].wait()
@@ -285,15 +294,18 @@ def run_serve_from_args(args) -> int:
     """`minillm serve-web`: serve until Ctrl-C."""
     if not 0 <= args.faults <= 1:
         raise UserError("--faults is a fraction between 0 and 1")
-    if args.latency < 0:
-        raise UserError("--latency must be >= 0")
+    if not 0 <= args.latency < math.inf:
+        raise UserError("--latency must be a number of seconds >= 0")
     faults = Faults(args.faults, args.fault_seed, latency=args.latency) if args.faults or args.latency else None
+    # A shell starts a background job with Ctrl-C ignored, and Python then never raises KeyboardInterrupt:
+    # `minillm serve-web &` could not be stopped with SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with serve_web(args.root, args.port, faults) as server:
         extras = [f"faults on {args.faults:.0%} of URLs"] if args.faults else []
         extras += [f"{args.latency:g} s latency"] if args.latency else []
-        print(f"serving {server.root} at {server.url}" + (f" ({', '.join(extras)})" if extras else ""))
-        print("press Ctrl-C to stop", flush=True)
         try:
+            print(f"serving {server.root} at {server.url}" + (f" ({', '.join(extras)})" if extras else ""))
+            print("press Ctrl-C to stop", flush=True)
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:

@@ -3,6 +3,7 @@ their own files): build when missing, reuse when fresh, rebuild when stale, neve
 
 import importlib
 import json
+import shutil
 import sys
 import textwrap
 
@@ -166,3 +167,53 @@ def test_unwritable_folder_is_a_user_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(UserError, match="cannot create folder"):
         files.make_dir(blocker / "sub")
+
+
+# ----------------------------------------------------------------------------- whose folder it is
+
+
+def test_a_stage_replaces_only_its_own_folder(stages, tmp_path, monkeypatch):
+    first, _ = stages
+    folder = artifacts.get("first", "tiny", progress=False)
+    assert files.folder_owner(folder) == "first"
+    monkeypatch.setitem(first.PRESETS, "tiny", first.Config(words=4))
+    assert (artifacts.get("first", "tiny", progress=False) / "out.txt").read_text() == "word word word word"
+
+    (folder / files.OWNER_FILE).unlink()
+    (folder / "stamp.json").write_text(json.dumps({"stage": "first"}))  # built before owner files existed
+    monkeypatch.setitem(first.PRESETS, "tiny", first.Config(words=5))
+    assert (artifacts.get("first", "tiny", progress=False) / "out.txt").read_text().count("word") == 5
+
+    shutil.rmtree(folder)
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "notes.txt").write_text("the user's")
+    calls = len(first.CALLS)
+    with pytest.raises(UserError, match="holds files that minillm's first did not write"):
+        artifacts.build("first", "tiny", progress=False)
+    assert len(first.CALLS) == calls, "refused before any work"
+    assert (folder / "sub" / "notes.txt").read_text() == "the user's"
+    assert sorted(p.name for p in folder.parent.iterdir() if not p.name.endswith(".lock")) == ["first"]
+
+
+def test_replace_folder_refuses_what_another_command_or_the_user_made(tmp_path):
+    new = files.claim_folder(tmp_path / "new", "clean")
+    (new / "clean.jsonl").write_text("{}\n")
+    files.replace_folder(new, tmp_path / "out", "clean")  # nothing there yet
+    assert files.folder_owner(tmp_path / "out") == "clean"
+    for final, message in [(tmp_path / "out", "did not write"),  # clean's output is not crawl's
+                           (tmp_path / "file", "is not a folder"),
+                           (tmp_path / "link", "is a symbolic link, not a folder")]:
+        work = files.claim_folder(tmp_path / "work", "crawl")
+        if final.name == "file":
+            final.write_text("the user's")
+        if final.name == "link":
+            final.symlink_to(tmp_path / "out")
+        with pytest.raises(UserError, match=message):
+            files.replace_folder(work, final, "crawl")
+        shutil.rmtree(work)
+    (tmp_path / ".out.old").mkdir()
+    (tmp_path / ".out.old" / "keep.txt").write_text("the user's")
+    with pytest.raises(UserError, match=r"\.out\.old holds files"):
+        files.replace_folder(files.claim_folder(tmp_path / "again", "clean"), tmp_path / "out", "clean")
+    assert (tmp_path / ".out.old" / "keep.txt").exists() and (tmp_path / "out" / "clean.jsonl").exists()
+    assert (tmp_path / "file").read_text() == "the user's" and (tmp_path / "link").is_symlink()

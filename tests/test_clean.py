@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minillm import clean, dedup, extract, filters, langid, pii
+from minillm import clean, dedup, extract, files, filters, langid, pii
 from minillm.errors import UserError
 from minillm.files import ROOT
 
@@ -339,9 +339,32 @@ def test_cli_cleans_a_given_crawl_into_a_given_folder(tmp_path, capsys):
     pages.write_text("".join(json.dumps(r) + "\n" for r in clean.read_bundled_web()[:60]))
     out = tmp_path / "cleaned"
     assert clean.run_from_args(cli_args("--input", str(pages), "--out", str(out), "--quiet")) == 0
-    assert {p.name for p in out.iterdir()} == {"clean.jsonl", "funnel.json", "funnel.png"}
+    assert {p.name for p in out.iterdir()} == {"clean.jsonl", "funnel.json", "funnel.png", files.OWNER_FILE}
     assert "kept" in capsys.readouterr().out
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left behind
+    (out / "clean.jsonl").write_text("stale")
+    assert clean.run_from_args(cli_args("--input", str(pages), "--out", str(out), "--quiet")) == 0
+    assert (out / "clean.jsonl").read_text() != "stale"  # its own earlier output is replaced
+
+
+def test_cli_never_replaces_a_folder_or_file_it_did_not_write(tmp_path):
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text("".join(json.dumps(r) + "\n" for r in clean.read_bundled_web()[:3]))
+    victim = tmp_path / "victim"
+    (victim / "sub").mkdir(parents=True)
+    (victim / "important.txt").write_text("keep me")
+    (victim / "sub" / "notes.txt").write_text("and me")
+    with pytest.raises(UserError, match="victim holds files that minillm's clean did not write"):
+        clean.run_from_args(cli_args("--input", str(pages), "--out", str(victim), "--quiet"))
+    assert (victim / "important.txt").read_text() == "keep me" and (victim / "sub" / "notes.txt").read_text() == "and me"
+    a_file = tmp_path / "empty"
+    a_file.write_text("a file")
+    with pytest.raises(UserError, match="empty exists and is not a folder"):
+        clean.run_from_args(cli_args("--input", str(pages), "--out", str(a_file), "--quiet"))
+    assert a_file.read_text() == "a file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "pages.jsonl", "victim"]  # no .empty.old
+    (tmp_path / "made-for-it").mkdir()  # an empty folder is fine
+    assert clean.run_from_args(cli_args("--input", str(pages), "--out", str(tmp_path / "made-for-it"), "--quiet")) == 0
 
 
 def test_cli_bad_input_is_one_clear_error(tmp_path):
@@ -369,3 +392,16 @@ def test_minillm_clean_command_reports_bad_input_in_one_line(tmp_path):
     assert result.returncode == 2
     expected = f"minillm: error: no crawl output at {missing} (run `minillm crawl` first, or pass --input)"
     assert result.stderr.strip().splitlines() == [expected]
+
+
+def test_empty_or_garbage_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
+    from minillm import cli
+
+    (tmp_path / "empty.jsonl").write_text("")
+    (tmp_path / "garbage.jsonl").write_bytes(b"\x00\xff not json\n[1, 2]\n{\"no_url\": 1}\n")
+    for name, found in [("empty", "nothing"), ("garbage", "3 line(s), none a JSON record with a \"url\"")]:
+        out = tmp_path / f"out-{name}"
+        assert cli.main(["clean", "--input", str(tmp_path / f"{name}.jsonl"), "--out", str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err == f"minillm: error: {tmp_path / name}.jsonl holds no crawl records ({found}): nothing to clean\n"
+        assert not out.exists()

@@ -39,6 +39,11 @@ def test_version_and_help():
         (["clean", "--input", "no/such/pages.jsonl"], "no/such/pages.jsonl"),
         (["probe", "--model", "no/such/run"], "no model.safetensors in no/such/run"),
         (["pretrain", "--out", "x", "--max-steps", "0"], "max_steps must be positive"),
+        (["pretrain", "--out", "x", "--learning-rate", "nan"], "learning_rate must be a finite number >= 0, got nan"),
+        (["pretrain", "--out", "x", "--learning-rate", "inf"], "learning_rate must be a finite number >= 0, got inf"),
+        (["pretrain", "--out", "x", "--block-size", "0"], "block_size must be positive, got 0"),
+        (["pretrain", "--out", "pyproject.toml"], "pyproject.toml exists and is not a folder"),
+        (["pretrain", "--out", "minillm"], "minillm holds files that minillm's pretrain did not write"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):

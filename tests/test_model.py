@@ -352,3 +352,48 @@ def test_load_refuses_files_without_our_config(tmp_path, model):
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path)
     with pytest.raises(UserError, match="from_pretrained_file"):
         GPT.load(path)
+
+
+# --- configs read from files are bounded before anything is built --------------------------------------
+
+def test_config_refuses_sizes_beyond_any_model():
+    with pytest.raises(UserError, match=r"n_layer is 10,000,000, more than the 1,024"):
+        GPTConfig(n_layer=10_000_000)
+    with pytest.raises(UserError, match="vocab_size"):
+        GPTConfig(vocab_size=1 << 40)
+    with pytest.raises(UserError, match="must be a JSON object"):
+        GPTConfig.from_dict([1, 2])
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"n_layer": 10_000_000}, "more than the 1,024"),
+    ({"n_layer": 1000}, "missing layers: it holds 2, its config says n_layer=1000"),
+    ({"vocab_size": 1_000_000}, r"wte\.weight has shape \(97, 32\), the model expects \(1000000, 32\)"),
+    ({"block_size": 1 << 20}, r"wpe\.weight has shape"),
+])
+def test_a_file_whose_config_does_not_match_its_tensors_is_refused_before_building(tmp_path, model, monkeypatch,
+                                                                                  change, message):
+    path = tmp_path / "model.safetensors"
+    tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, path, metadata={"minillm_config": json.dumps({**SMALL.to_dict(), **change})})
+
+    def never_built(*args, **kwargs):
+        raise AssertionError("a model was built from the file's config")
+
+    monkeypatch.setattr(GPT, "__init__", never_built)
+    with pytest.raises(UserError, match=message):
+        GPT.load(path)
+
+
+def test_unreadable_configs_are_one_line_errors(tmp_path, model):
+    path = tmp_path / "model.safetensors"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path,
+              metadata={"minillm_config": "{not json"})
+    with pytest.raises(UserError, match="metadata is not valid JSON"):
+        GPT.load(path)
+    (tmp_path / "config.json").write_text('{"n_positions": 32,')
+    with pytest.raises(UserError, match=r"config\.json is not valid JSON"):
+        GPT.from_pretrained_file(path)
+    (tmp_path / "config.json").write_text("[1, 2]")
+    with pytest.raises(UserError, match=r"config\.json is not a JSON object"):
+        GPT.from_pretrained_file(path)

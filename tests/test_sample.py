@@ -471,3 +471,48 @@ def test_cli_without_a_checkpoint_uses_the_pretrain_stage(monkeypatch, tmp_path,
     args.checkpoint = None
     assert sample.run_from_args(args) == 0
     assert asked == [("pretrain", "tiny")]
+
+
+# --- bounds: a batch that cannot fit is refused before anything is allocated ----------------------------
+
+
+def test_what_cannot_fit_in_memory_is_refused_before_allocating(model, monkeypatch):
+    with pytest.raises(UserError, match="need about .* GiB, more than the"):
+        sample.generate(model, [1, 2], max_new_tokens=10 ** 12)  # 9 TB of token ids alone
+    with pytest.raises(UserError, match="ask for fewer samples, beams or new tokens"):
+        sample.check_memory(model, 10 ** 9, 20)  # a billion samples
+    monkeypatch.setattr(sample, "device_memory", lambda device: 10_000)  # a device of 10 kB
+    with pytest.raises(UserError, match="more than the 0.0 GiB of cpu memory"):
+        sample.generate(model, [1, 2], max_new_tokens=4)
+    with pytest.raises(UserError, match="more than the"):
+        sample.beam_search(model, [1, 2], num_beams=2, max_new_tokens=4)
+
+
+def test_decoding_bytes_grow_with_rows_columns_and_the_model():
+    one = sample.decoding_bytes(SMALL, 1, 16)
+    assert sample.decoding_bytes(SMALL, 10, 16) == 10 * one
+    assert sample.decoding_bytes(SMALL, 1, 1000) > one  # the ids grow with every column, the cache up to a window
+    assert sample.decoding_bytes(replace(SMALL, n_layer=20), 1, 16) > one
+
+
+def test_more_beams_than_tokens_are_refused(model):
+    with pytest.raises(UserError, match="num_beams must be from 1 to the vocabulary's 257 tokens"):
+        sample.beam_search(model, [1], num_beams=100_000, max_new_tokens=2)
+    with pytest.raises(UserError, match="num_beams"):
+        sample.beam_search(model, [1], num_beams=0, max_new_tokens=2)
+
+
+def test_cli_refuses_huge_requests_and_a_malformed_config_in_one_line(tmp_path, model, tok, capsys):
+    from minillm import cli
+
+    save_run(tmp_path / "run", model, tok)
+    base = ["sample", "--checkpoint", str(tmp_path / "run"), "--device", "cpu"]
+    for flags, message in [(["--max-new-tokens", str(10 ** 12)], "GiB"), (["--num-samples", str(10 ** 9)], "GiB"),
+                           (["--beams", "100000"], "num_beams must be from 1")]:
+        assert cli.main(base + flags) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    (tmp_path / "run" / "config.json").write_text('{"model": {"n_layer": ')
+    assert cli.main(base) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minillm: error: ") and "config.json is not valid JSON" in err and err.count("\n") == 1

@@ -3,12 +3,15 @@ import hashlib
 import itertools
 import json
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from minillm import shards
 from minillm.errors import UserError
+from minillm.files import atomic_path
 from minillm.tokenizer import Tokenizer
 from minillm.tokens import EOT, load_split
 
@@ -89,18 +92,26 @@ def test_load_split_reads_the_shards(corpus, tmp_path):
     np.testing.assert_array_equal(np.concatenate([*val, *train])[:600], expected_tokens(corpus)[:600])
 
 
-def test_a_restarted_run_encodes_only_the_missing_parts(corpus, tmp_path):
-    encode(corpus, tmp_path)
-    parts = sorted((tmp_path / ".parts").glob("*.bin"))
-    before = {p.name: p.stat().st_mtime_ns for p in parts}
-    (tmp_path / "meta.json").unlink()  # as if the run had been killed before it finished
+def killed_after_encoding(corpus, out, monkeypatch) -> list:
+    """Run until the parts are encoded, then stop as a killed run would; returns the part files."""
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(shards, "write_shards", killed)
+        with pytest.raises(KeyboardInterrupt):
+            encode(corpus, out)
+    return sorted((out / ".parts").glob("*.bin"))
+
+
+def test_a_restarted_run_encodes_only_the_missing_parts(corpus, tmp_path, monkeypatch):
+    parts = killed_after_encoding(corpus, tmp_path, monkeypatch)
+    assert len(parts) > 2 and not (tmp_path / "meta.json").exists()
     parts[1].unlink()
-    for p in tmp_path.glob("train_*.bin"):
-        p.unlink()
+    encoded, encode_unit = [], shards.encode_unit
+    monkeypatch.setattr(shards, "encode_unit", lambda job: encoded.append(Path(job[1]).name) or encode_unit(job))
     meta = encode(corpus, tmp_path)
-    after = {p.name: p.stat().st_mtime_ns for p in sorted((tmp_path / ".parts").glob("*.bin"))}
-    assert after.keys() == before.keys()
-    assert [name for name in after if after[name] != before[name]] == [parts[1].name]
+    assert encoded == [parts[1].name]
     np.testing.assert_array_equal(read_all(tmp_path, meta), expected_tokens(corpus))
 
 
@@ -187,3 +198,56 @@ def test_command_line(corpus, tmp_path, capsys):
     assert shards.run_from_args(args) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["val_tokens"] == 100 and printed["train_shards"] == -(-printed["train_tokens"] // 400)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Cleaning up after itself; corrupt parquet
+
+
+def test_a_finished_run_leaves_no_parts_and_no_temporary_files(corpus, tmp_path, monkeypatch):
+    killed_after_encoding(corpus, tmp_path, monkeypatch)
+    # what a run killed mid-write leaves: atomic_path's temporary files of a part and of a shard
+    (tmp_path / ".parts" / ".000002.bin.k1ll3d00.tmp").write_bytes(b"\0" * 1000)
+    (tmp_path / ".train_000000.bin.k1ll3d00.tmp").write_bytes(b"\0" * 1000)
+    meta = encode(corpus, tmp_path, workers=2)
+    assert not (tmp_path / ".parts").exists()  # no second copy of the tokens
+    assert list(tmp_path.rglob("*.tmp")) == []
+    assert sum(p.stat().st_size for p in tmp_path.glob("*.bin")) == 2 * len(expected_tokens(corpus))
+    assert encode(corpus, tmp_path) == meta  # the finished folder still answers
+
+
+def encode_one_unit_or_fail(job):
+    """In a pool worker: unit 0 fails once another worker is mid-write; that one waits to be killed."""
+    part = Path(job[1])
+    if part.name != "000000.bin":
+        with atomic_path(part) as tmp:
+            tmp.write_bytes(b"\0" * 1000)
+            time.sleep(600)  # the pool is terminated meanwhile: killed before atomic_path can clean up
+    deadline = time.monotonic() + 60  # a hang guard only
+    while not list(part.parent.glob(".*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    raise UserError("unit 0 is broken")
+
+
+def test_a_failed_run_leaves_no_temporary_files_of_its_killed_workers(corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(shards, "encode_unit", encode_one_unit_or_fail)
+    with pytest.raises(UserError, match="unit 0 is broken"):
+        encode(corpus, tmp_path, workers=2)
+    assert list(tmp_path.rglob("*.tmp")) == []
+
+
+def test_corrupt_parquet_is_one_line_user_error(corpus, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    (tmp_path / "garbage.parquet").write_bytes(b"PAR1" + b"x" * 100 + b"PAR1")
+    pq.write_table(pa.table({"text": [document(i) for i in range(200)]}), tmp_path / "pages.parquet",
+                   row_group_size=100)
+    damaged = bytearray((tmp_path / "pages.parquet").read_bytes())
+    damaged[10:300] = b"\xff" * 290  # the footer is intact, the first pages are not
+    (tmp_path / "pages.parquet").write_bytes(damaged)
+    for name, workers in [("garbage", 1), ("pages", 1), ("pages", 2)]:
+        with pytest.raises(UserError, match=f"{name}.parquet is not a readable parquet file") as error:
+            shards.encode_shards([tmp_path / f"{name}.parquet"], corpus["tokenizer"], tmp_path / f"out{workers}",
+                                 val_tokens=10, workers=workers, progress=False)
+        assert "\n" not in str(error.value)

@@ -1,5 +1,6 @@
 import base64
 import json
+import math
 import random
 from collections import Counter
 from itertools import pairwise
@@ -10,6 +11,7 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from minillm import pretokens
 from minillm.errors import UserError
 from minillm.merges import learn_merges
 from minillm.pretokens import GPT2_PATTERN, batched, count_pretokens
@@ -389,3 +391,97 @@ def test_presets_grow_and_fit_their_token_dtype():
     sizes = [PRESETS[name].vocab_size for name in ("tiny", "small", "gpt2")]
     assert sizes == sorted(sizes) and sizes[-1] == 50257 and token_dtype(sizes[-1]) == np.uint16
     assert all(EOT in PRESETS[name].special_tokens for name in PRESETS)
+
+
+# ----------------------------------------------------------------------------- the encoder's cost
+
+
+def simple_bpe(ranks: dict[bytes, int], piece: bytes, max_rank: float = math.inf) -> list[int]:
+    """The quadratic loop of `_bpe`'s docstring: rescan every pair before each join."""
+    parts = [piece[i:i + 1] for i in range(len(piece))]
+    while len(parts) > 1:
+        rank, i = min((ranks.get(parts[i] + parts[i + 1], math.inf), i) for i in range(len(parts) - 1))
+        if rank >= max_rank:
+            break
+        parts[i:i + 2] = [parts[i] + parts[i + 1]]
+    return [ranks[part] for part in parts]
+
+
+def test_heap_encoder_joins_exactly_as_the_simple_loop(tok, corpus):
+    rng = random.Random(0)
+    letters = Tokenizer.train(["".join(rng.choices("ab c", k=300)) for _ in range(200)], vocab_size=600,
+                              special_tokens=(), progress=False)
+    pieces = [p.encode() for p in tok._split("".join(corpus[:300]))]
+    pieces += ["".join(rng.choices("abc ", k=rng.randint(0, 150))).encode() for _ in range(2000)]
+    for piece in pieces:
+        for t in (tok, letters):
+            assert t._bpe(piece) == simple_bpe(t.ranks, piece), piece
+            max_rank = rng.randint(256, max(t.ranks.values()))
+            assert t._bpe(piece, max_rank) == simple_bpe(t.ranks, piece, max_rank), (piece, max_rank)
+
+
+class CountingRanks(dict):
+    """Ranks that count how often the encoder looks a pair up."""
+    lookups = 0
+
+    def get(self, key, default=None):
+        self.lookups += 1
+        return super().get(key, default)
+
+
+def test_python_encoder_looks_up_a_few_pairs_per_byte_not_every_pair_per_join():
+    rng = random.Random(1)
+    tok = Tokenizer.train(["".join(rng.choices("abc", k=400)) for _ in range(100)], vocab_size=700,
+                          special_tokens=(), progress=False)
+    text = "".join(rng.choices("abc", k=20_000))  # one pre-token of 20,000 letters
+    tok.ranks = CountingRanks(tok.ranks)
+    ids = tok.encode_python(text)
+    joins = len(text) - len(ids)
+    assert joins > len(text) / 2  # thousands of joins: rescanning every pair would look up billions of pairs
+    assert tok.ranks.lookups <= 3 * len(text)  # the first scan, then the two pairs around each join
+    assert ids == tok.to_tiktoken().encode_ordinary(text)
+
+
+# ----------------------------------------------------------------------------- split patterns read from files
+
+
+def test_a_catastrophic_split_pattern_from_a_file_cannot_hang_encoding(tok, tmp_path, monkeypatch):
+    evil = Tokenizer(tok.ranks, r"(a|aa)+c|\X", tok.special_tokens)  # 2^n steps on n a's, and tiktoken refuses \X
+    evil.save(tmp_path / "tokenizer.json")
+    loaded = Tokenizer.load(tmp_path / "tokenizer.json")
+    assert loaded.encode("a cab") == loaded.encode_python("a cab")  # harmless text encodes as before
+    monkeypatch.setattr(pretokens, "SPLIT_TIMEOUT_SECONDS", 0.05)
+    with pytest.raises(UserError, match="backtracks catastrophically") as error:
+        loaded.encode("a" * 60 + "b")  # would take about 2^60 steps
+    assert "\n" not in str(error.value)
+
+
+def test_only_the_known_patterns_go_through_tiktoken(tok, monkeypatch):
+    assert tok._tiktoken is not None and Tokenizer(tok.ranks, "gpt2")._tiktoken is not None
+    # tiktoken compiles a backreference but panics with a Rust backtrace once it backtracks too far
+    backreference = Tokenizer(tok.ranks, r"(a|aa)+\1c|.")
+    assert backreference._tiktoken is None
+    monkeypatch.setattr(pretokens, "SPLIT_TIMEOUT_SECONDS", 0.05)
+    with pytest.raises(UserError, match="backtracks catastrophically"):
+        backreference.encode("a" * 60 + "b")
+
+
+def test_the_command_checks_its_settings_before_building_anything(monkeypatch):
+    from argparse import ArgumentParser
+
+    from minillm import artifacts, tokenizer
+
+    def work(*args, **kwargs):
+        raise AssertionError("the stages were built before the settings were checked")
+
+    monkeypatch.setattr(artifacts, "build", work)
+    monkeypatch.setattr(artifacts, "get", work)
+    parser = ArgumentParser()
+    tokenizer.add_arguments(parser)
+    for argv, message in [(["--val-fraction", "2"], r"val_fraction must be in \[0, 1\), got 2\.0"),
+                          (["--val-fraction", "nan"], "got nan"),
+                          (["--pattern", "(unclosed"], "not a valid regex"),
+                          (["--special-tokens", "<|x|>"], "must include <|endoftext|>"),
+                          (["--vocab-size", "258"], r"at least 256 \+ 3 special tokens")]:
+        with pytest.raises(UserError, match=message):
+            tokenizer.run_from_args(parser.parse_args(argv))

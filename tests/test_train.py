@@ -203,11 +203,49 @@ def test_resume_refuses_tokens_of_another_tokenizer(data, tmp_path):
     run(dataclasses.replace(MICRO, stop_at=2), data, tmp_path / "run")
     other = tmp_path / "other"
     other.mkdir()
-    for name in ("train.bin", "val.bin", "meta.json"):
+    for name in ("train.bin", "val.bin"):
         (other / name).write_bytes((data / name).read_bytes())
+    meta = json.loads((data / "meta.json").read_text())
+    del meta["tokenizer_digest"]  # token files from before meta.json named their tokenizer: the checkpoint still does
+    (other / "meta.json").write_text(json.dumps(meta))
     (other / "tokenizer.json").write_text("{}")
     with pytest.raises(UserError, match="another tokenizer"):
         run(MICRO, other, tmp_path / "run", resume=True)
+
+
+def test_token_files_refuse_a_tokenizer_json_they_were_not_made_with(data, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("train.bin", "val.bin", "meta.json"):
+        (other / name).write_bytes((data / name).read_bytes())
+    retrained = Tokenizer.train(["a different corpus, a different vocabulary"] * 20, 300,
+                                special_tokens=("<|endoftext|>",), progress=False)
+    retrained.save(other / "tokenizer.json")
+    with pytest.raises(UserError, match="not the tokenizer the token files"):
+        run(MICRO, other, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_token_ids_beyond_the_vocabulary_are_refused(data, tmp_path):
+    for name in ("val.bin", "meta.json"):
+        (tmp_path / name).write_bytes((data / name).read_bytes())
+    ids = np.fromfile(data / "train.bin", dtype=np.uint16)
+    ids[len(ids) // 2] = 600  # the vocabulary has 512 tokens
+    ids.tofile(tmp_path / "train.bin")
+    with pytest.raises(UserError, match="hold id 600, but the vocabulary .* only 512"):
+        run(MICRO, tmp_path, tmp_path / "run")
+
+
+def test_a_truncated_checkpoint_is_one_clear_error(data, tmp_path):
+    run(dataclasses.replace(MICRO, stop_at=4), data, tmp_path)
+    saved = tmp_path / "checkpoint"
+    for name in ("state.pt", "model.safetensors"):
+        whole = (saved / name).read_bytes()
+        (saved / name).write_bytes(whole[:len(whole) // 2])
+        with pytest.raises(UserError, match=f"damaged: {name} cannot be read"):
+            run(MICRO, data, tmp_path, resume=True)
+        (saved / name).write_bytes(whole)
+    assert run(MICRO, data, tmp_path, resume=True)["step"] == 8
 
 
 def test_nan_loss_stops_with_the_last_good_checkpoint_intact(data, tmp_path, monkeypatch):
@@ -252,8 +290,61 @@ def test_bad_settings_are_one_line_errors(data, tmp_path):
         run(dataclasses.replace(MICRO, model="huge"), data, tmp_path)
     with pytest.raises(UserError, match="no meta.json"):
         run(MICRO, tmp_path, tmp_path / "out")
-    with pytest.raises(UserError, match="learning_rate"):
-        run(dataclasses.replace(MICRO, learning_rate=-1.0), data, tmp_path)
+    for value in (-1.0, math.nan, math.inf):
+        with pytest.raises(UserError, match="learning_rate must be a finite number >= 0"):
+            run(dataclasses.replace(MICRO, learning_rate=value), data, tmp_path)
+    with pytest.raises(UserError, match="block_size must be positive, got 0"):
+        run(dataclasses.replace(MICRO, block_size=0), data, tmp_path)
+    with pytest.raises(UserError, match="beta2 must be below 1"):
+        run(dataclasses.replace(MICRO, beta2=1.5), data, tmp_path)
+
+
+def test_a_micro_batch_that_cannot_fit_is_refused_before_allocating(data, tmp_path, monkeypatch):
+    huge = dataclasses.replace(MICRO, batch_size=100_000_000, global_batch_size=100_000_000)
+    monkeypatch.setattr(train.GPT, "__init__", lambda *a, **k: pytest.fail("the model was built"))
+    with pytest.raises(UserError, match=r"micro-batch of 100000000 x 32 tokens needs at least [\d,.]+ GiB"):
+        run(huge, data, tmp_path)
+    assert train.device_memory(torch.device("cpu")) > 2**20  # the machine's RAM is known here
+
+
+def test_zero_overrides_are_errors_not_the_preset(capsys):
+    assert train.main(["--out", "x", "--block-size", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "minillm: error: block_size must be positive, got 0"
+    assert train.model_config(dataclasses.replace(MICRO, n_layer=3), 512).n_layer == 3
+
+
+def test_the_preset_micro_batch_is_fitted_to_the_processes():
+    tiny = train.PRESETS["tiny"]  # micro-batch 4, global batch 4
+    assert train.fit_batch_size(tiny, 2).batch_size == 2 and train.accumulation_steps(train.fit_batch_size(tiny, 2), 2) == 1
+    assert train.fit_batch_size(tiny, 1) == tiny
+    assert train.fit_batch_size(dataclasses.replace(tiny, global_batch_size=12), 2).batch_size == 3
+    assert train.fit_batch_size(tiny, 3) == tiny  # 4 sequences do not split over 3 processes: still an error
+    with pytest.raises(UserError, match="multiple of batch_size x processes"):
+        train.accumulation_steps(tiny, 3)
+
+
+def test_resume_without_a_checkpoint_is_refused(data, tmp_path, capsys):
+    assert train.main(["--data", str(data), "--out", str(tmp_path / "new"), "--resume", "--quiet"]) == 2
+    assert "--resume: no checkpoint in" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+def test_pretrain_never_writes_into_a_folder_of_the_users(data, tmp_path, capsys):
+    victim = tmp_path / "victim"
+    (victim / "checkpoint").mkdir(parents=True)
+    (victim / "checkpoint" / "notes.txt").write_text("mine")
+    (victim / "metrics.jsonl").write_text("my own metrics\n")
+    flags = ["--data", str(data), "--quiet", *micro_flags(dataclasses.replace(MICRO, max_steps=4))]
+    assert train.main([*flags, "--out", str(victim)]) == 2
+    assert "holds files that minillm's pretrain did not write" in capsys.readouterr().err
+    assert (victim / "checkpoint" / "notes.txt").read_text() == "mine"
+    assert (victim / "metrics.jsonl").read_text() == "my own metrics\n"
+    with pytest.raises(UserError, match="did not write"):  # the library function refuses too
+        run(MICRO, data, victim)
+    assert sorted(p.name for p in victim.rglob("*")) == ["checkpoint", "metrics.jsonl", "notes.txt"]
+    # its own earlier run is the folder it may write into again
+    assert train.main([*flags, "--out", str(tmp_path / "mine")]) == 0
+    assert train.main([*flags, "--out", str(tmp_path / "mine")]) == 0
 
 
 def test_cli_flags_override_the_preset():
@@ -334,7 +425,28 @@ def test_torchrun_two_processes_match_one_process(data, tmp_path):
     assert len(state["rng"]) == 2
 
 
-def test_sigterm_saves_a_checkpoint_and_exits_cleanly(data, tmp_path):
+def test_torchrun_fits_the_presets_micro_batch_and_says_an_error_once(data, tmp_path):
+    """The tiny preset (micro-batch 4 = global batch 4) on 2 processes: 2 sequences each, no error."""
+    torchrun = Path(sys.executable).with_name("torchrun")
+    small = ["--n-layer", "1", "--n-head", "2", "--n-embd", "32", "--block-size", "32", "--eval-batches", "2",
+             "--fact-prompts", "", "--device", "cpu", "--quiet", "--data", str(data)]
+
+    def two_processes(*flags):
+        cmd = [str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--master-addr=127.0.0.1",
+               f"--master-port={free_port()}", "-m", "minillm.train", "--preset", "tiny", *small, *flags]
+        return subprocess.run(cmd, check=False, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+
+    failed = two_processes("--global-batch-size", "3", "--out", str(tmp_path / "odd"))
+    assert failed.returncode != 0
+    assert failed.stderr.count("minillm: error: global_batch_size (3) must be a multiple") == 1, failed.stderr[-2000:]
+    done = two_processes("--max-steps", "2", "--out", str(tmp_path / "two"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["world_size"] == 2 and summary["step"] == 2
+    assert json.loads((tmp_path / "two" / "config.json").read_text())["train"]["batch_size"] == 2
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_non_zero(data, tmp_path):
     cfg = dataclasses.replace(MICRO, max_steps=100_000, checkpoint_interval=100_000, eval_interval=100_000)
     cmd = [sys.executable, "-m", "minillm.train", "--data", str(data), "--out", str(tmp_path), "--quiet",
            *micro_flags(cfg)]
@@ -346,7 +458,8 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(data, tmp_path):
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err
+    assert process.returncode == 128 + signal.SIGTERM, err  # `pretrain && next` must not go on
+    assert "stopped by SIGTERM" in err and "--resume" in err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["stopped"] == "SIGTERM" and 2 <= summary["step"] < 100_000
     assert json.loads((tmp_path / "checkpoint" / "config.json").read_text())["step"] == summary["step"]
