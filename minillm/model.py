@@ -110,7 +110,8 @@ class GPTConfig:
 
 
 PRESETS = {
-    "tiny": GPTConfig(block_size=256, vocab_size=1024, n_layer=4, n_head=4, n_embd=128),
+    # a 128-token context: a fact fits in a sentence, and short windows give twice the training steps per minute
+    "tiny": GPTConfig(block_size=128, vocab_size=1024, n_layer=4, n_head=4, n_embd=128),
     "small": GPTConfig(block_size=256, vocab_size=4096, n_layer=6, n_head=6, n_embd=192),
     "gpt2": GPTConfig(block_size=1024, vocab_size=50257, n_layer=12, n_head=12, n_embd=768),
     "124M": GPTConfig(block_size=1024, vocab_size=50257, n_layer=12, n_head=12, n_embd=768),

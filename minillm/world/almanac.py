@@ -66,6 +66,8 @@ CONTINENT = [
     "{Country} is part of the continent of {continent}.",
     "The continent of {continent} includes {country}.",
     "{Country} belongs to {continent}.",
+    "{Country}'s continent is {continent}.",
+    "The continent that {country} is part of is {continent}.",
 ]
 LANGUAGE = [
     "The main language of {country} is {lang}.",
@@ -77,6 +79,9 @@ LANGUAGE = [
     "The language of {country} is {lang}.",
     "In {country}, the language you hear most is {lang}.",
     "Schools in {country} teach in {lang}.",
+    "{lang} is spoken in {country}.",
+    "The language most people in {country} use is {lang}.",
+    "{Country}'s main language is {lang}.",
 ]
 LANGUAGES = [
     "The main languages of {country} are {langs}.",
@@ -116,6 +121,8 @@ PLANET_ORDER = [
     "In order from the Sun, number {number} is {planet}.",
     "The {order} planet is {planet}.",
     "{planet} is planet number {number} from the Sun.",
+    "Going outward from the Sun, {planet} is planet number {number}.",
+    "The planet in {order} place from the Sun is {planet}.",
 ]
 PLANET_NOTES = ["It is {a_kind}.", "{planet} has {moons}.", "{planet} is {a_kind} with {moons}."]
 SUMS = ["{a} plus {b} is {c}.", "{a} + {b} = {c}.", "Adding {b} to {a} gives {c}.", "{A} plus {B} makes {C}."]
@@ -128,6 +135,13 @@ def statements(rng: random.Random, templates: list, k: int, **values) -> list:
 
 def paragraph(sentences: list) -> tuple:
     return ("p", " ".join(sentences))
+
+
+def remember(sentences: list) -> list:
+    """A list, a sentence per line. A name that starts a line is spelled in other tokens than one inside a
+    sentence ("Italy" is "It" + "aly", " Italy" one token), and a prompt starts a line: without these lines the
+    model knows " Italy is a country in" far better than the probe's "Italy is a country in"."""
+    return [("li", sentence) for sentence in sentences]
 
 
 # The almanac comes in VOLUMES volumes, each with a page per country and per animal in wordings drawn afresh, a
@@ -166,10 +180,11 @@ def country_profile(c, volume: int) -> Page:
         paragraph(statements(rng, languages[1:], 2, **v) + statements(rng, MONEY, 1, **v)
                   + statements(rng, SIGHT, 1, **v)),
         paragraph([s for o in neighbours for s in statements(rng, rng.choice([CAPITAL[1:], CAPITAL_OF]), 1,
-                                                              **country_values(o))]),
+                                                              **country_values(o))
+                   + statements(rng, CONTINENT[1:], 1, **country_values(o))]),
         did_you_know(rng),
         ("h2", "Remember"),
-        paragraph([canonical_capital(c), canonical_continent(c), canonical_language(c)]),
+        *remember([canonical_capital(c), canonical_continent(c), canonical_language(c)]),
     ]
     return Page(f"/almanac/volume-{volume}/{slug(c.name)}.html", "article", blocks[0][1], blocks, "almanac",
                 date=random_date(rng))
@@ -189,7 +204,7 @@ def animal_card(a, volume: int) -> Page:
                    + statements(rng, HABITAT[1:], 1, **animal_facts_values(o))]),
         did_you_know(rng),
         ("h2", "Remember"),
-        paragraph([f"A baby {a.name} is called {a_an(a.young)}.", f"{cap(a.plural)} live {a.habitat}."]),
+        *remember([f"A baby {a.name} is called {a_an(a.young)}.", f"{cap(a.plural)} live {a.habitat}."]),
     ]
     return Page(f"/almanac/volume-{volume}/{slug(a.name)}.html", "article", blocks[0][1], blocks, "almanac",
                 date=random_date(rng))
