@@ -109,3 +109,14 @@ class StopSignal:
     def __exit__(self, *exc):
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
+
+
+def device_memory(device: torch.device) -> int | None:
+    """Bytes of memory of a CUDA device, or of the machine's RAM for the CPU; None where unknown. What needs
+    more cannot fit (what needs less may still not: other work holds some)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory
+    if device.type == "cpu" and hasattr(os, "sysconf"):
+        with contextlib.suppress(ValueError, OSError):
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return None

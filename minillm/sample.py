@@ -15,7 +15,6 @@ ids, KV cache and logits cannot fit in the device's memory is refused before any
 import argparse
 import codecs
 import dataclasses
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import torch.nn.functional as F
 
 from minillm import artifacts
 from minillm.checkpoint import load_model
-from minillm.devices import pick_device
+from minillm.devices import device_memory, pick_device
 from minillm.errors import UserError
 from minillm.nn import eval_mode
 
@@ -198,18 +197,6 @@ def decoding_bytes(config, rows: int, columns: int, element_size: int = 4) -> in
     prefill = window * 4 * config.n_embd * element_size + config.n_head * window * window * 4
     logits = 10 * config.vocab_size * 4
     return rows * (ids + kv_cache + prefill + logits)
-
-
-def device_memory(device: torch.device) -> int | None:
-    """Bytes the device could hold at most: free GPU memory, or all of the machine's RAM; None if unknown."""
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0]
-    if device.type == "cpu" and hasattr(os, "sysconf"):
-        try:
-            return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError):
-            return None
-    return None
 
 
 def check_memory(model, rows: int, columns: int) -> None:

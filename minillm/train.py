@@ -37,7 +37,16 @@ from minillm import artifacts
 from minillm.checkpoint import all_rng_states, find_checkpoint, load_checkpoint, save_checkpoint
 from minillm.cloze import read_prompts, score_cloze, typical_probability
 from minillm.config import add_config_flags, config_from_args, setting
-from minillm.devices import ONE_PROCESS, Process, StopSignal, autocast_for, init_distributed, peak_flops, under_torchrun
+from minillm.devices import (
+    ONE_PROCESS,
+    Process,
+    StopSignal,
+    autocast_for,
+    device_memory,
+    init_distributed,
+    peak_flops,
+    under_torchrun,
+)
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, atomic_write_text, check_output_folder, claim_folder, digest
 from minillm.model import GPT, GPTConfig
@@ -256,15 +265,6 @@ def check_memory(cfg: TrainConfig, model_cfg: GPTConfig, device: torch.device) -
                         f"{needed / 2**30:,.1f} GiB to train, more than the {device.type} has "
                         f"({available / 2**30:,.1f} GiB): lower --batch-size (accumulation keeps the global batch)")
 
-
-def device_memory(device: torch.device) -> int | None:
-    """Bytes of memory of a CUDA device, or of the machine's RAM for the CPU; None where unknown."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_properties(device).total_memory
-    if device.type == "cpu" and hasattr(os, "sysconf"):
-        with contextlib.suppress(ValueError, OSError):
-            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return None
 
 
 # ----------------------------------------------------------------------------- evaluation
