@@ -6,6 +6,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from minillm import cli
 from minillm.course import release
 from minillm.course.check import CheckFailed, exercise, expect_close, expect_equal, expect_true
 from minillm.errors import UserError
@@ -116,3 +117,29 @@ def test_expect_equal_on_arrays_and_lists():
         expect_equal([1, 2], np.array([1, 2, 3]))
     with pytest.raises(CheckFailed):
         expect_equal({"a": 1}, {"a": 2})
+
+
+def test_release_refuses_a_folder_of_the_users_and_changes_nothing(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert cli.main(["course", "release", "--out", str(tmp_path)]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+@pytest.mark.parametrize("work", ["answer", "output"])
+def test_release_never_overwrites_a_learners_work(tmp_path, capsys, work):
+    out = tmp_path / "exercises"
+    first = release.release(out_dir=out)
+    assert release.release(out_dir=out) == first, "a fresh release is replaced freely"
+    path = out / "00_warmup.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    answer = next(c for c in nb.cells if release.nbgrader_meta(c).get("solution") and c.cell_type == "code")
+    if work == "answer":
+        answer.source = answer.source.replace("raise NotImplementedError()", "return 42")
+    else:
+        answer.outputs = [nbformat.v4.new_output("stream", text="hello")]
+    nbformat.write(nb, path)
+    mine = path.read_bytes()
+    assert cli.main(["course", "release", "--out", str(out)]) == 2
+    assert "holds a learner's work" in capsys.readouterr().err
+    assert path.read_bytes() == mine

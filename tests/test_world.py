@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import numpy as np
 import pytest
 
-from minillm import world
+from minillm import cli, files, world
 from minillm.errors import UserError
 from minillm.webserver import calendar_page as served_calendar_page
 from minillm.world import write
@@ -76,6 +76,7 @@ def normalise(text: str) -> str:
 def generated(tmp_path_factory) -> Path:
     """The world, written by `minillm world` over a stale page and next to a file that is not the world's."""
     out = tmp_path_factory.mktemp("world")
+    files.mark_folder(out, write.OWNER)  # as an earlier `minillm world --out` leaves it
     (out / "web").mkdir()
     (out / "web" / "stale.html").write_text("old")
     (out / "notes.txt").write_text("mine")
@@ -163,7 +164,18 @@ def test_world_is_big_enough_and_small_enough(generated, manifest):
 def test_main_replaces_the_world_and_keeps_other_files(generated):
     assert not (generated / "web" / "stale.html").exists()
     assert (generated / "notes.txt").read_text() == "mine"
-    assert sorted(p.name for p in generated.iterdir()) == ["README.md", "langid", "notes.txt", "preferences", "probe", "rl", "sft", "web"]
+    assert sorted(p.name for p in generated.iterdir()) == [
+        files.OWNER_FILE, "README.md", "langid", "notes.txt", "preferences", "probe", "rl", "sft", "web"]
+
+
+def test_world_refuses_a_folder_of_the_users_and_changes_nothing(tmp_path, capsys):
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "index.html").write_text("my own site")
+    (tmp_path / "notes.txt").write_text("mine")
+    assert cli.main(["world", "--out", str(tmp_path), "--quiet"]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["notes.txt", "web", "web/index.html"]
+    assert (tmp_path / "web" / "index.html").read_text() == "my own site"
 
 
 def test_write_world_refuses_a_file_as_its_folder(tmp_path):
@@ -507,7 +519,7 @@ def test_datasheet_counts_match_the_files(generated, manifest, records):
     row = re.search(r"\| `web/` \| [^|]+ \| ([\d,]+) files \| ([\d,]+) \|", readme)
     assert int(row.group(1).replace(",", "")) == len(web_files)
     assert int(row.group(2).replace(",", "")) == sum(p.stat().st_size for p in web_files)
-    others = [p for p in generated.rglob("*") if p.is_file() and p.name not in ("README.md", "notes.txt")]
+    others = [p for p in generated.rglob("*") if p.is_file() and p.name not in ("README.md", "notes.txt", files.OWNER_FILE)]
     total = re.search(r"All of data/ except this README: ([\d,]+) bytes in ([\d,]+) files", readme)
     assert int(total.group(1).replace(",", "")) == sum(p.stat().st_size for p in others)
     assert int(total.group(2).replace(",", "")) == len(others)

@@ -23,7 +23,7 @@ from nbclient.exceptions import CellExecutionError
 from tqdm.auto import tqdm
 
 from minillm.errors import UserError
-from minillm.files import ROOT, atomic_write_text, make_dir
+from minillm.files import ROOT, atomic_write_text, check_output_folder, claim_folder
 
 SOLUTIONS_DIR = ROOT / "solutions"
 EXERCISES_DIR = ROOT / "exercises"
@@ -33,6 +33,7 @@ BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
 MARKDOWN_STUB = ["YOUR ANSWER HERE"]
+OWNER = "course release"  # the owner file's words in a folder release wrote
 
 
 def read_notebook(path):
@@ -109,16 +110,42 @@ def release_notebook(nb, name: str = "notebook"):
 
 
 def release(source_dir=None, out_dir=None) -> list[Path]:
-    """Write the exercise version of every notebook in `source_dir` into `out_dir`."""
+    """Write the exercise version of every notebook in `source_dir` into `out_dir`.
+
+    `out_dir` must be new, empty or written by an earlier release, and no notebook there may hold a learner's
+    work: everything is checked before the first file is written, so a refusal changes nothing.
+    """
     source_dir = Path(source_dir or SOLUTIONS_DIR)
-    out_dir = make_dir(out_dir or EXERCISES_DIR)
+    out_dir = Path(out_dir or EXERCISES_DIR)
+    check_output_folder(out_dir, OWNER)
     notebooks = sorted(source_dir.glob("*.ipynb"))
     if not notebooks:
         raise UserError(f"no notebooks in {source_dir}")
     released = [(out_dir / p.name, release_notebook(read_notebook(p), p.name)) for p in notebooks]
-    for path, nb in released:  # every notebook is checked before the first is written
+    for path, _ in released:
+        if path.exists() and holds_learners_work(path):
+            raise UserError(f"{path} holds a learner's work (answers or outputs): move it away or release into "
+                            "another folder with --out (nothing was changed)")
+    claim_folder(out_dir, OWNER)
+    for path, nb in released:
         write_notebook(nb, path)
     return [path for path, _ in released]
+
+
+def holds_learners_work(path: Path) -> bool:
+    """Whether a notebook differs from a fresh release in what a learner changes: an answer cell without
+    its stub, or a cell that was run. An unreadable file is somebody's too."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - see read_notebook
+        return True
+    for cell in nb.cells:
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            return True
+        stub = CODE_STUB[-1] if cell.cell_type == "code" else MARKDOWN_STUB[0]
+        if nbgrader_meta(cell).get("solution") and stub not in cell.source:
+            return True
+    return False
 
 
 def execute(paths, timeout: int = 600, progress: bool = True) -> dict[str, float]:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from minillm.errors import UserError
-from minillm.files import DATA_DIR, make_dir
+from minillm.files import DATA_DIR, check_output_folder, claim_folder
 from minillm.world.evalsets import LANGID_TRAIN_PER_LANGUAGE, cloze_prompts, language_samples, paraphrase_prompts
 from minillm.world.html import web_files
 from minillm.world.posttrain import all_questions, preference_records, rl_records, sft_records
@@ -190,6 +189,7 @@ def world_files(progress: bool = False) -> dict:
     return files
 
 
+OWNER = "world"  # the owner file's word in a folder this command wrote
 WORLD_PARTS = ("web", "sft", "preferences", "rl", "probe", "langid", "README.md")
 
 
@@ -197,14 +197,15 @@ def write_world(out: Path = DATA_DIR, progress: bool = True) -> dict:
     """Write the whole world into `out` (web/, the post-training sets, probe/, langid/, README.md); return
     {name: count}.
 
-    Each part is written into a private folder next to `out` first and then renamed into place, so an
-    interrupted run never leaves a half-written world; other files in `out` are left alone.
+    `out` must be new, empty or a world written before (its owner file says so): the parts are replaced
+    whole, so a folder of the user's is refused before any work. Each part is written into a private folder
+    next to `out` first and then renamed into place, so an interrupted run never leaves a half-written
+    world; other files in `out` are left alone.
     """
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out} exists and is not a folder")
-    make_dir(out)
+    check_output_folder(out, OWNER)
     files = world_files(progress)
+    claim_folder(out, OWNER)
     stage = out / f".world-{os.getpid()}.partial"
     shutil.rmtree(stage, ignore_errors=True)
     try:
