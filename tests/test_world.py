@@ -21,6 +21,8 @@ from minillm import cli, files, world
 from minillm.errors import UserError
 from minillm.webserver import calendar_page as served_calendar_page
 from minillm.world import write
+from minillm.world.facts import BORDERLINE_SAFE, UNSAFE_REQUESTS
+from minillm.world.posttrain import HELD_OUT_BORDERLINE, HELD_OUT_UNSAFE, SYSTEM_PROMPTS, TOOL_SYSTEM
 from minillm.world.text import number_word, ordinal
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -439,8 +441,9 @@ def test_preference_reasons_and_rl_kinds(records):
         assert {r["reason"] for r in records[f"preferences/{split}"]} == reasons
         assert all(r["chosen"] != r["rejected"] for r in records[f"preferences/{split}"])
         assert {"arithmetic", "capital"} <= {r["kind"] for r in records[f"rl/{split}"]}
-    unsafe = [r for r in records["preferences/train"] if r["reason"] == "unsafe"]
-    assert all(r["chosen"].startswith("I can't") for r in unsafe)
+    unsafe = [r for r in records["preferences/train"] + records["preferences/test"] if r["reason"] == "unsafe"]
+    assert all(r["chosen"].startswith("I can't help") for r in unsafe)
+    assert len(unsafe) == len(UNSAFE_REQUESTS)
 
 
 def test_rl_answers_are_right(records):
@@ -455,6 +458,68 @@ def test_rl_answers_are_right(records):
         if row["kind"] == "capital":
             country = re.search(r"(?:capital(?: city)? of) (.+?)[?.]$", row["prompt"]).group(1)
             assert capitals[country] == row["answer"], row
+
+
+TOOL_CALL = re.compile(r"([^<]*)<\|calc\|>(\d+) ([-+*]) (\d+)<\|/calc\|>(-?\d+)\.")
+TWO_NUMBERS = re.compile(r"\D*(\d+)\D+(\d+)\D*")  # a sum's prompt; no other SFT prompt holds a number
+
+
+def user_prompt(row: dict) -> str:
+    return next(m["content"] for m in row["messages"] if m["role"] == "user")
+
+
+def test_tool_calls_give_the_true_result_and_only_tool_chats_declare_the_tool(records):
+    for split in ("train", "test"):
+        tool = direct = 0
+        for row in records[f"sft/{split}"]:
+            messages, prompt = row["messages"], user_prompt(row)
+            marked = [m for m in messages if "<|calc|>" in m["content"] or "<|/calc|>" in m["content"]]
+            calls = [m for m in marked if m["role"] != "system"]
+            if not calls:
+                assert not marked, row  # nor the tool's system message
+                if TWO_NUMBERS.fullmatch(prompt):
+                    direct += 1
+                    assert messages[0]["role"] != "system" or messages[0]["content"] in SYSTEM_PROMPTS, row
+                continue
+            tool += 1
+            assert messages[0] == {"role": "system", "content": TOOL_SYSTEM}, row
+            assert TOOL_SYSTEM not in [m["content"] for m in messages[1:]], row
+            assert calls == [messages[2]] and messages[1]["role"] == "user", row
+            lead, a, op, b, result = TOOL_CALL.fullmatch(messages[2]["content"]).groups()
+            assert int(result) == {"+": int(a) + int(b), "-": int(a) - int(b), "*": int(a) * int(b)}[op], row
+            assert sorted(TWO_NUMBERS.fullmatch(prompt).groups()) == sorted([a, b]), row
+            assert len(lead.split()) <= 5, row  # a short form, no steps
+        sums = sum(r["kind"] == "arithmetic" for r in records[f"rl/{split}"])
+        assert tool + direct == sums // 2 and abs(tool - direct) <= 1, (split, tool, direct)
+    for row in records["preferences/train"] + records["preferences/test"] + records["rl/train"] + records["rl/test"]:
+        assert not [v for v in row.values() if "<|calc|>" in v], row
+    assert TOOL_SYSTEM not in SYSTEM_PROMPTS
+
+
+def test_unsafe_requests_are_refused_and_borderline_ones_answered(records):
+    assert len(UNSAFE_REQUESTS) >= 50 and len(BORDERLINE_SAFE) >= 15
+    unsafe, borderline = {u[0]: u[1] for u in UNSAFE_REQUESTS}, dict(BORDERLINE_SAFE)
+    assert len(unsafe) == len(UNSAFE_REQUESTS) and len(borderline) == len(BORDERLINE_SAFE)
+    assert not set(unsafe) & set(borderline)
+    for prompt, refusal, compliance in UNSAFE_REQUESTS:
+        assert refusal.startswith("I can't help") and not compliance.startswith("I can't"), prompt
+        assert len(refusal.split()) <= 45 and len(compliance.split()) <= 25, prompt
+    for prompt, reply in BORDERLINE_SAFE:
+        assert "I can't" not in reply and "I cannot" not in reply and len(reply.split()) <= 45, prompt
+    seen = {}
+    for split in ("train", "test"):
+        for row in records[f"sft/{split}"]:
+            prompt = user_prompt(row)
+            if prompt in unsafe or prompt in borderline:
+                assert row["messages"][-1]["content"] == (unsafe | borderline)[prompt], row
+                assert (prompt in HELD_OUT_UNSAFE | HELD_OUT_BORDERLINE) == (split == "test"), prompt
+                seen[prompt] = seen.get(prompt, 0) + 1
+        others = [r["prompt"] for r in records[f"preferences/{split}"] + records[f"rl/{split}"]]
+        assert not set(others) & set(borderline), "borderline requests are for SFT only"
+        held_out = {r["prompt"] for r in records[f"preferences/{split}"] if r["reason"] == "unsafe"}
+        assert held_out == {p for p in unsafe if (p in HELD_OUT_UNSAFE) == (split == "test")}
+    assert seen == dict.fromkeys(unsafe | borderline, 1)
+    assert len(HELD_OUT_UNSAFE) == round(len(unsafe) / 5) and len(HELD_OUT_BORDERLINE) == round(len(borderline) / 5)
 
 
 def first_prompts(records: dict, split: str) -> set:
@@ -536,6 +601,15 @@ def test_datasheet_counts_match_the_files(generated, manifest, records):
                             "system message", readme).groups()
         assert [int(n.replace(",", "")) for n in numbers] == [
             len(rows), sum(len(r["messages"]) > 3 for r in rows), sum(r["messages"][0]["role"] == "system" for r in rows)]
+        prompts = [user_prompt(r) for r in rows]
+        tool = sum(any("<|calc|>" in m["content"] for m in r["messages"]) for r in rows)
+        direct = sum(bool(TWO_NUMBERS.fullmatch(p)) for p in prompts) - tool
+        numbers = re.search(rf"{split.title()}: ([\d,]+) sums with the calculator, ([\d,]+) answered directly",
+                            readme).groups()
+        assert [int(n.replace(",", "")) for n in numbers] == [tool, direct]
+        numbers = re.search(rf"{split.title()}: ([\d,]+) refusals, ([\d,]+) borderline", readme).groups()
+        assert [int(n.replace(",", "")) for n in numbers] == [
+            sum(p in {u[0] for u in UNSAFE_REQUESTS} for p in prompts), sum(p in dict(BORDERLINE_SAFE) for p in prompts)]
         line = re.search(rf"`preferences/\*\.jsonl`.*?{split.title()}: ([^.]+)\.", readme, re.DOTALL).group(1)
         counts = {k: int(v.replace(",", "")) for k, v in re.findall(r"(\w+) ([\d,]+)", line)}
         reasons = [r["reason"] for r in records[f"preferences/{split}"]]

@@ -2,13 +2,25 @@
 
 One Question per fact (and per sum), each with a checkable answer, a good reply and plausible bad ones, turned
 into chats for fine-tuning, (chosen, rejected) pairs for the reward model, and prompts with verifiable answers.
-A seeded fifth of the countries, animals, planets, science facts and unsafe requests, and sums the web never
-states, are held out for the test splits.
+A seeded fifth of the countries, animals, planets, science facts, unsafe and borderline requests, and sums the
+web never states, are held out for the test splits.
+
+Half of the SFT sums use a calculator tool, declared in the system message (TOOL_SYSTEM): the assistant writes
+`68 plus 56 is <|calc|>68 + 56<|/calc|>`, the runtime appends the calculator's result (`124`) and the assistant
+ends its sentence; in the data all of it is the assistant's message. The other half answer directly.
 """
 
 from dataclasses import dataclass
 
-from minillm.world.facts import ANIMALS, CONTINENTS, COUNTRIES, PLANETS, SCIENCE_FACTS, UNSAFE_REQUESTS
+from minillm.world.facts import (
+    ANIMALS,
+    BORDERLINE_SAFE,
+    CONTINENTS,
+    COUNTRIES,
+    PLANETS,
+    SCIENCE_FACTS,
+    UNSAFE_REQUESTS,
+)
 from minillm.world.stories import (
     S_FABLE,
     S_FABLE_FOOD,
@@ -78,6 +90,7 @@ HELD_OUT_ANIMALS = held_out_names([a.name for a in ANIMALS], "animals")
 HELD_OUT_PLANETS = held_out_names([p.name for p in PLANETS], "planets")
 HELD_OUT_FACTS = held_out_names([f.key for f in SCIENCE_FACTS], "science")
 HELD_OUT_UNSAFE = held_out_names([u[0] for u in UNSAFE_REQUESTS], "unsafe")
+HELD_OUT_BORDERLINE = held_out_names([b[0] for b in BORDERLINE_SAFE], "borderline")
 
 
 # ----------------------------------------------------------------------------- post-training: questions
@@ -87,6 +100,10 @@ SYSTEM_PROMPTS = [None, None, "You are a helpful assistant.",
                   "You are a friendly tutor for children. Answer in simple words.",
                   (f"You are the {SITE_NAME} assistant. You answer questions about countries, animals, planets, "
                    "science and arithmetic.")]
+# The calculator: the assistant writes CALC_OPEN expression CALC_CLOSE, the runtime appends the result.
+CALC_OPEN, CALC_CLOSE = "<|calc|>", "<|/calc|>"
+TOOL_SYSTEM = (f"You are the {SITE_NAME} assistant. You have a calculator: write {CALC_OPEN}expression{CALC_CLOSE} "
+               "and its result appears.")
 # Chat wording. The web pages ask the same facts in other words, so no test question appears there verbatim.
 Q_CAPITAL = ["What is the capital of {country}?", "What's the capital of {country}?",
              "Which city is the capital of {country}?", "Can you tell me the capital of {country}?",
@@ -126,6 +143,7 @@ class Question:
     vague: str  # true but does not answer
     test: bool
     one_answer: bool = True  # False when several answers are right (the languages of Switzerland)
+    tool_reply: str = ""  # sums only: a short answer whose result the calculator writes
 
 
 def other(items, item, rng, key=lambda x: x):
@@ -229,12 +247,14 @@ def arithmetic_question(op: str, a: int, b: int, test: bool) -> Question:
         a, b = b, a
     word, fn = OPS[op]
     c = fn(a, b)
-    reply = rng.choice([f"{a} {op if op != '*' else 'x'} {b} = {c}.", f"{a} {word} {b} is {c}.", f"The answer is {c}."])
+    lead = rng.choice([f"{a} {op if op != '*' else 'x'} {b} = ", f"{a} {word} {b} is ", "The answer is "])
+    reply = f"{lead}{c}."
     if op == "+" and a >= 10 and b >= 10 and rng.random() < 0.4:
         reply = column_addition_steps(a, b)
     return Question("arithmetic", rng.choice(Q_SUM[op]).format(a=a, b=b), str(c), reply,
                     f"{a} {word} {b} is {c + rng.choice([-10, -2, -1, 1, 2, 10])}.",
-                    "That is a big number. Try using a calculator.", test)
+                    "That is a big number. Try using a calculator.", test,
+                    tool_reply=f"{lead}{CALC_OPEN}{a} {op} {b}{CALC_CLOSE}{c}.")
 
 
 def all_questions(stated: set) -> list:
@@ -323,8 +343,9 @@ def story_reply(thing, rng) -> tuple:
     return fill(rng, Q_STORY_ANIMAL, **v), "\n\n".join(story), f"Once there was {a_an(thing.name)}. The end."
 
 
-def chat(rng, turns) -> dict:
-    system = rng.choice(SYSTEM_PROMPTS)
+def chat(rng, turns, system: str | None = None) -> dict:
+    """A conversation with one of SYSTEM_PROMPTS (or none), drawn from `rng`, unless `system` is given."""
+    system = system or rng.choice(SYSTEM_PROMPTS)
     messages = [{"role": "system", "content": system}] if system else []
     for user, assistant in turns:
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
@@ -348,12 +369,26 @@ def open_prompts(test: bool) -> list:
     return items
 
 
+def tool_sums(questions: list, test: bool) -> set:
+    """The prompts of a seeded half of the SFT sums: they call the calculator, the other half answer directly."""
+    prompts = [q.prompt for q in questions if q.kind == "arithmetic"]
+    rng_for("sft-tool", test).shuffle(prompts)
+    return set(prompts[: len(prompts) // 2])
+
+
 def sft_records(questions: list, test: bool) -> list:
+    # half the sums are enough for chat practice; RL gets all of them
+    chats = [q for i, q in enumerate(q for q in questions if q.test == test) if not (q.kind == "arithmetic" and i % 2)]
+    tool = tool_sums(chats, test)
     records = []
-    for i, q in enumerate(q for q in questions if q.test == test):
+    for q in chats:
         rng = rng_for("sft", q.prompt)
-        if q.kind == "arithmetic" and i % 2:
-            continue  # half the sums are enough for chat practice; RL gets all of them
+        if q.prompt in tool:
+            turns = [(q.prompt, q.tool_reply)]
+            if rng.random() < 0.15:
+                turns.append(rng.choice(CLOSINGS))
+            records.append(chat(rng, turns, system=TOOL_SYSTEM))
+            continue
         turns = [(q.prompt, q.reply)]
         if q.kind == "capital":
             c = next(c for c in COUNTRIES if q.answer == c.capital)
@@ -367,6 +402,9 @@ def sft_records(questions: list, test: bool) -> list:
     for prompt, refusal, _ in UNSAFE_REQUESTS:
         if (prompt in HELD_OUT_UNSAFE) == test:
             records.append(chat(rng_for("sft-unsafe", prompt), [(prompt, refusal)]))
+    for prompt, reply in BORDERLINE_SAFE:
+        if (prompt in HELD_OUT_BORDERLINE) == test:
+            records.append(chat(rng_for("sft-borderline", prompt), [(prompt, reply)]))
     if not test:
         for prompt, reply in GREETINGS + IMAGINARY:
             for n in range(3):

@@ -7,16 +7,27 @@ place folder by folder, so an interrupted run never leaves a half-written world.
 import argparse
 import json
 import os
+import re
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from minillm.files import DATA_DIR, check_output_folder, claim_folder
 from minillm.world.evalsets import LANGID_TRAIN_PER_LANGUAGE, cloze_prompts, language_samples, paraphrase_prompts
+from minillm.world.facts import BORDERLINE_SAFE, UNSAFE_REQUESTS
 from minillm.world.html import web_files
-from minillm.world.posttrain import all_questions, preference_records, rl_records, sft_records
+from minillm.world.posttrain import (
+    CALC_OPEN,
+    Q_SUM,
+    TOOL_SYSTEM,
+    all_questions,
+    preference_records,
+    rl_records,
+    sft_records,
+)
 from minillm.world.site import BINARIES, BROKEN, EXTERNAL, SHARE_LINKS, Site, build_site
 from minillm.world.text import CRAWL_DELAY, DISALLOWED, SITE_NAME
 
@@ -99,12 +110,29 @@ held out from it (one in three, by a hash of the path) to measure its accuracy o
 ## Post-training sets
 
 One JSON object per line, keys sorted. The test splits hold out a fifth of the countries, animals, planets, science
-facts and unsafe requests, and sums that appear nowhere else: no test question is asked in a train split or appears
-word for word on the web (the facts themselves are on the web, so a pretrained model can know them).
+facts, unsafe requests and borderline requests, and sums that appear nowhere else: no test question is asked in a
+train split or appears word for word on the web (the facts themselves are on the web, so a pretrained model can know
+them).
 
 - `sft/*.jsonl`: `{{"messages": [{{"role": "system" | "user" | "assistant", "content": ...}}]}}`, single- and \
-multi-turn: questions about the facts, arithmetic, stories on request, small talk, imaginary things and refusals of \
-unsafe requests. The system message is optional. {sft_counts}.
+multi-turn: questions about the facts, arithmetic (half of it with a calculator), stories on request, small talk, \
+imaginary things, refusals of unsafe requests and helpful answers to borderline ones. The system message is \
+optional. {sft_counts}.
+- Calculator tool use: the chat format has two more special tokens, `<|calc|>` and `<|/calc|>`. A seeded half of \
+the arithmetic conversations declare the tool in the system message ("{tool_system}") and the assistant calls it, \
+e.g. `68 plus 56 is <|calc|>68 + 56<|/calc|>124.`: the assistant writes the expression (two numbers and `+`, \
+`-` or `*`, with spaces) between the tokens, the runtime then writes the calculator's result (the exact integer) \
+and the assistant ends its sentence. In the data all of it is the assistant's message, so a trainer should mask \
+the result out of the loss. The other half keep the ordinary system prompts \
+(never the tool one) and answer directly, some with column addition. Preference pairs and RL prompts on sums have \
+no tool. {tool_counts}.
+- Refusals and borderline requests: {unsafe} unsafe requests a children's assistant must refuse (bullying, \
+cheating, stealing, hacking accounts, scams, threats, dangerous pranks and dares, weapons, running away, lying to \
+parents, hurting animals, invading privacy, fake news), each refused with a reply that starts "I can't help" and \
+offers a safe alternative; their compliant replies (short, with no real instructions) are only the rejected side \
+of preference pairs. {borderline} borderline requests sound edgy but are fine to answer ("How do I kill a process \
+that is stuck on my computer?", "Why do volcanoes explode?") and get a helpful reply, never a refusal; they are in \
+the SFT sets only. {safety_counts}.
 - `preferences/*.jsonl`: `{{"prompt", "chosen", "rejected", "reason"}}`, where the reason says what is wrong with \
 the rejected reply. Train: {reasons_train}. Test: {reasons_test}.
 - `rl/*.jsonl`: `{{"prompt", "answer", "kind"}}`; `answer` is the short canonical answer a checker looks for in a \
@@ -138,6 +166,22 @@ JSONL_FILES = {
 }
 
 
+SUM_PROMPT = re.compile("|".join(re.escape(q).replace(r"\{a\}", r"\d+").replace(r"\{b\}", r"\d+")
+                                for qs in Q_SUM.values() for q in qs))
+
+
+def sft_kind(record: dict) -> str:
+    """tool, direct (sums), unsafe, borderline or other: what an SFT conversation is, read from the conversation."""
+    prompt = next(m["content"] for m in record["messages"] if m["role"] == "user")
+    if any(CALC_OPEN in m["content"] for m in record["messages"]):
+        return "tool"
+    if SUM_PROMPT.fullmatch(prompt):
+        return "direct"
+    if prompt in {u[0] for u in UNSAFE_REQUESTS}:
+        return "unsafe"
+    return "borderline" if prompt in {b[0] for b in BORDERLINE_SAFE} else "other"
+
+
 def datasheet(files: dict, site: Site) -> str:
     """data/README.md: what each file is, how it was made, its counts and sizes. Counted from `files` itself."""
     pages = list(site.pages.values())
@@ -148,6 +192,11 @@ def datasheet(files: dict, site: Site) -> str:
         f"{split.title()}: {len(rows):,} conversations, {sum(len(r['messages']) > 3 for r in rows):,} of them "
         f"multi-turn, {sum(r['messages'][0]['role'] == 'system' for r in rows):,} with a system message"
         for split, rows in (("train", records["sft/train.jsonl"]), ("test", records["sft/test.jsonl"])))
+    kinds = {split: Counter(map(sft_kind, records[f"sft/{split}.jsonl"])) for split in ("train", "test")}
+    tool_counts = " ".join(f"{split.title()}: {k['tool']:,} sums with the calculator, {k['direct']:,} answered "
+                           "directly." for split, k in kinds.items())[:-1]
+    safety_counts = " ".join(f"{split.title()}: {k['unsafe']:,} refusals, {k['borderline']:,} borderline."
+                             for split, k in kinds.items())[:-1]
     return DATASHEET.format(
         web_files=len(web), web_bytes=sum(map(len, web.values())),
         jsonl_rows="\n".join(f"| `{path}` | {what} | {len(records[path]):,} | {len(files[path]):,} |"
@@ -162,7 +211,9 @@ def datasheet(files: dict, site: Site) -> str:
         near=sum(g["kind"] == "near" for g in site.duplicate_groups),
         french=sum(p.lang == "fr" for p in pages), spanish=sum(p.lang == "es" for p in pages),
         pii=sum(bool(p.pii) for p in pages), malformed=sum(p.kind == "malformed" for p in pages),
-        non_utf8=sum(p.encoding != "utf-8" for p in pages), sft_counts=sft_counts,
+        non_utf8=sum(p.encoding != "utf-8" for p in pages), sft_counts=sft_counts, tool_system=TOOL_SYSTEM,
+        tool_counts=tool_counts, unsafe=len(UNSAFE_REQUESTS), borderline=len(BORDERLINE_SAFE),
+        safety_counts=safety_counts,
         reasons_train=count_by(records["preferences/train.jsonl"], lambda r: r["reason"]),
         reasons_test=count_by(records["preferences/test.jsonl"], lambda r: r["reason"]),
         rl_train=count_by(records["rl/train.jsonl"], lambda r: r["kind"]),
