@@ -48,8 +48,9 @@ def all_rng_states(device: torch.device, process: Process) -> list[dict]:
 
 
 def save_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer, step: int, info: dict,
-                    rng_states: list[dict]) -> Path:
-    """Write weights, config.json and state.pt into a fresh folder, then swap it in for `folder`."""
+                    rng_states: list[dict], owner: str = "pretrain") -> Path:
+    """Write weights, config.json and state.pt into a fresh folder, then swap it in for `folder` (a checkpoint
+    of the training stage `owner`)."""
     folder = Path(folder)
     work = folder.with_name(f".{folder.name}.new")
     if work.exists():
@@ -58,7 +59,7 @@ def save_checkpoint(folder: Path, model: GPT, optimizer: torch.optim.Optimizer, 
     model.save_safetensors(work / "model.safetensors")
     atomic_write_text(work / "config.json", json.dumps({**info, "step": step}, indent=1) + "\n")
     torch.save({"step": step, "optimizer": optimizer.state_dict(), "rng": rng_states}, work / "state.pt")
-    replace_folder(work, folder, "pretrain")
+    replace_folder(work, folder, owner)
     return folder
 
 

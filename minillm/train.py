@@ -58,7 +58,19 @@ from minillm.tokens import check_token_ids, check_tokenizer, load_split, read_me
 
 
 @dataclass
-class TrainConfig:
+class OptimizerConfig:
+    """AdamW and its learning-rate schedule: the settings of every training stage (pretraining, fine-tuning)."""
+    learning_rate: float = setting(1e-3, "peak learning rate, reached after warmup")
+    min_lr_ratio: float = setting(0.1, "the cosine decays to learning_rate x this")
+    warmup_steps: int = setting(100, "steps of linear warmup from 0")
+    weight_decay: float = setting(0.1, "AdamW's decoupled weight decay, on matmul weights only")
+    beta1: float = setting(0.9, "AdamW's first-moment decay")
+    beta2: float = setting(0.95, "AdamW's second-moment decay")
+    grad_clip: float = setting(1.0, "clip the gradient's global norm to this (0: no clipping)")
+
+
+@dataclass
+class TrainConfig(OptimizerConfig):
     """Settings of the pretraining stage (`minillm pretrain`); every field is also a command-line flag."""
     model: str = setting("tiny", "model size, a minillm.model preset (vocab_size comes from the tokenizer)")
     n_layer: int | None = setting(None, "override the preset's number of blocks")
@@ -70,13 +82,6 @@ class TrainConfig:
     global_batch_size: int = setting(16, "sequences per optimizer step over all processes; the rest "
                                          "is gradient accumulation")
     max_steps: int = setting(1000, "optimizer steps; the learning-rate schedule ends here")
-    learning_rate: float = setting(1e-3, "peak learning rate, reached after warmup")
-    min_lr_ratio: float = setting(0.1, "the cosine decays to learning_rate x this")
-    warmup_steps: int = setting(100, "steps of linear warmup from 0")
-    weight_decay: float = setting(0.1, "AdamW's decoupled weight decay, on matmul weights only")
-    beta1: float = setting(0.9, "AdamW's first-moment decay")
-    beta2: float = setting(0.95, "AdamW's second-moment decay")
-    grad_clip: float = setting(1.0, "clip the gradient's global norm to this (0: no clipping)")
     eval_interval: int = setting(100, "evaluate every this many steps (and at the start and end)")
     eval_batches: int = setting(20, "validation micro-batches per evaluation, shared by the processes")
     log_interval: int = setting(10, "write a metrics record every this many steps")
@@ -238,18 +243,29 @@ def check_config(cfg: TrainConfig) -> None:
     for name in positive + tuple(k for k in MODEL_OVERRIDES if getattr(cfg, k) is not None):
         if getattr(cfg, name) <= 0:
             raise UserError(f"{name} must be positive, got {getattr(cfg, name)}")
-    for name in ("learning_rate", "weight_decay", "grad_clip", "warmup_steps", "min_lr_ratio", "beta1", "beta2",
-                 "dropout"):
-        value = getattr(cfg, name)
-        if not (math.isfinite(value) and value >= 0):  # `nan < 0` is False: NaN must be refused by name
-            raise UserError(f"{name} must be a finite number >= 0, got {value}")
-    if not 0 <= cfg.min_lr_ratio <= 1:
-        raise UserError(f"min_lr_ratio must be in [0, 1], got {cfg.min_lr_ratio}")
-    for name in ("beta1", "beta2", "dropout"):
-        if getattr(cfg, name) >= 1:
-            raise UserError(f"{name} must be below 1, got {getattr(cfg, name)}")
+    check_numbers(cfg, ("dropout",))
+    check_optimizer(cfg)
+    if cfg.dropout >= 1:
+        raise UserError(f"dropout must be below 1, got {cfg.dropout}")
     if cfg.stop_at is not None and cfg.stop_at <= 0:
         raise UserError(f"stop_at must be a positive step, got {cfg.stop_at}")
+
+
+def check_numbers(cfg, names: tuple[str, ...]) -> None:
+    """Refuse a setting that is not a finite number >= 0 (`nan < 0` is False: NaN must be refused by name)."""
+    for name in names:
+        value = getattr(cfg, name)
+        if not (math.isfinite(value) and value >= 0):
+            raise UserError(f"{name} must be a finite number >= 0, got {value}")
+
+
+def check_optimizer(cfg: OptimizerConfig) -> None:
+    check_numbers(cfg, tuple(f.name for f in dataclasses.fields(OptimizerConfig)))
+    if cfg.min_lr_ratio > 1:
+        raise UserError(f"min_lr_ratio must be in [0, 1], got {cfg.min_lr_ratio}")
+    for name in ("beta1", "beta2"):
+        if getattr(cfg, name) >= 1:
+            raise UserError(f"{name} must be below 1, got {getattr(cfg, name)}")
 
 
 def check_memory(cfg: TrainConfig, model_cfg: GPTConfig, device: torch.device) -> None:

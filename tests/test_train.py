@@ -22,7 +22,7 @@ from minillm.config import config_from_args
 from minillm.errors import UserError
 from minillm.files import DATA_DIR
 from minillm.model import GPT, GPTConfig
-from minillm.tokenizer import Tokenizer, TokenizerConfig, build_stage
+from minillm.tokenizer import Tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 MICRO = train.TrainConfig(model="tiny", n_layer=1, n_head=2, n_embd=32, block_size=32, batch_size=4, global_batch_size=8,
@@ -31,18 +31,8 @@ MICRO = train.TrainConfig(model="tiny", n_layer=1, n_head=2, n_embd=32, block_si
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    """Token files of the tokenizer stage, made from 300 documents of the bundled world with a 512-token BPE."""
-    root = tmp_path_factory.mktemp("tokens")
-    pages = json.loads((DATA_DIR / "web" / "_manifest.json").read_text())["pages"]
-    texts = [p["main_text"] for _, p in sorted(pages.items()) if p.get("good") and p.get("lang") == "en"][:300]
-    (root / "clean").mkdir()
-    (root / "clean" / "clean.jsonl").write_text("".join(json.dumps({"url": str(i), "text": t}) + "\n"
-                                                        for i, t in enumerate(texts)))
-    (root / "tokenizer").mkdir()
-    build_stage(TokenizerConfig(vocab_size=512, val_fraction=0.1), {"clean": root / "clean"}, root / "tokenizer",
-                progress=False)
-    return root / "tokenizer"
+def data(world_tokens) -> Path:
+    return world_tokens
 
 
 def run(cfg, data, out, **kw):
