@@ -65,6 +65,10 @@ STAGES: list[Stage] = [
                 "minillm.cloze"), data=("probe",)),
     Stage("probe", "minillm.probe", ("pretrain",), "What the model knows: the fact probe (lessons 07-08)",
           code=("minillm.sample", "minillm.cloze"), data=("probe",)),
+    Stage("sft", "minillm.sft", ("tokenizer", "pretrain", "probe"), "Fine-tune into an assistant (lesson 09)",
+          code=("minillm.chat", "minillm.calculator", "minillm.sft_eval", "minillm.train", "minillm.sample",
+                "minillm.model", "minillm.checkpoint", "minillm.tokenizer", "minillm.tokens", "minillm.probe"),
+          data=("sft", "rl")),
 ]
 
 

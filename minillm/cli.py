@@ -126,6 +126,8 @@ MODULE_COMMANDS = {
     "sample": ("minillm.sample", "add_arguments", "run_from_args", "generate text from a checkpoint (lesson 08)"),
     "probe": ("minillm.probe", "add_arguments", "run_from_args",
               "what a model knows: greedy completions of the world's cloze prompts (lessons 07-08)"),
+    "sft": ("minillm.sft", "add_arguments", "run_from_args",
+            "fine-tune the pretrained GPT into an assistant; also `torchrun ... -m minillm.sft` (lesson 09)"),
 }
 
 

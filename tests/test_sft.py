@@ -1,0 +1,313 @@
+"""Supervised fine-tuning (lesson 09): the masked loss, batches, the training set's extras, the loop, the command."""
+
+import dataclasses
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+
+from minillm import cli, sft, sft_eval
+from minillm.chat import CALC, CALC_END, read_conversations, render, with_tool_tokens
+from minillm.checkpoint import load_model
+from minillm.errors import UserError
+from minillm.files import DATA_DIR, file_digest
+from minillm.model import GPT, GPTConfig
+from minillm.tokenizer import Tokenizer
+
+ROOT = Path(__file__).resolve().parents[1]
+MICRO = sft.SFTConfig(batch_size=4, global_batch_size=8, max_steps=6, learning_rate=3e-3, warmup_steps=2,
+                      eval_interval=3, log_interval=2, checkpoint_interval=3, replay_windows=8, device="cpu", seed=3)
+
+
+@pytest.fixture(scope="module")
+def tokens(world_tokens) -> Path:
+    return world_tokens
+
+
+@pytest.fixture(scope="module")
+def base(tokens, tmp_path_factory) -> Path:
+    """A 'pretrained' model folder: a small random GPT and the tokenizer."""
+    folder = tmp_path_factory.mktemp("base")
+    torch.manual_seed(0)
+    GPT(GPTConfig(vocab_size=512, block_size=128, n_layer=1, n_head=2, n_embd=32)).save_safetensors(
+        folder / "model.safetensors")
+    shutil.copyfile(tokens / "tokenizer.json", folder / "tokenizer.json")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def conversations() -> list:
+    return read_conversations(DATA_DIR / "sft" / "train.jsonl")[:60]
+
+
+def finetune(cfg, base, out, conversations, tokens, **kw):
+    return sft.finetune(cfg, base, out, conversations, conversations[:10], tokens, progress=False, **kw)
+
+
+# ----------------------------------------------------------------------------- the masked loss
+
+
+def test_masked_cross_entropy_is_the_mean_over_response_tokens_by_hand():
+    logits = torch.tensor([[[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+                           [[0.0, 0.0, 3.0], [1.0, 1.0, 1.0]]])  # (B=2, T=2, V=3)
+    targets = torch.tensor([[0, 2], [1, 1]])
+    mask = torch.tensor([[1.0, 1.0], [0.0, 0.0]])  # the second row is all prompt
+    a = -np.log(np.exp(2) / (np.exp(2) + 2))  # -log p(0) at (0, 0)
+    b = -np.log(1 / (np.e + 2))  # -log p(2) at (0, 1)
+    assert sft.masked_cross_entropy(logits, targets, mask).item() == pytest.approx((a + b) / 2, rel=1e-6)
+    assert sft.masked_cross_entropy(logits, targets, mask, n_tokens=4).item() == pytest.approx((a + b) / 4, rel=1e-6)
+    assert sft.masked_cross_entropy(logits, targets, torch.zeros(2, 2)).item() == 0.0  # no response: 0, not NaN
+
+
+def test_masked_cross_entropy_with_a_full_mask_is_the_plain_mean():
+    logits, targets = torch.randn(3, 5, 7), torch.randint(0, 7, (3, 5))
+    expected = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+    torch.testing.assert_close(sft.masked_cross_entropy(logits, targets, torch.ones(3, 5)), expected)
+
+
+def test_accumulated_micro_batches_give_the_gradient_of_one_big_batch():
+    torch.manual_seed(1)
+    weight = torch.randn(6, 9, requires_grad=True)
+    x, targets = torch.randn(4, 5, 6), torch.randint(0, 9, (4, 5))
+    mask = (torch.rand(4, 5) > 0.5).float()
+    mask[1] = 0  # a row with no response token
+    sft.masked_cross_entropy(x @ weight, targets, mask).backward()
+    whole, weight.grad = weight.grad.clone(), None
+    n_tokens = mask.sum()
+    for rows in (slice(0, 2), slice(2, 4)):
+        sft.masked_cross_entropy(x[rows] @ weight, targets[rows], mask[rows], n_tokens).backward()
+    torch.testing.assert_close(weight.grad, whole)
+
+
+# ----------------------------------------------------------------------------- batches and the training set
+
+
+def test_pad_batch_shifts_targets_and_masks_the_padding():
+    rows = [([5, 6, 7, 8], [0, 0, 1, 1]), ([9, 10], [0, 1])]
+    x, y, m = sft.pad_batch(rows, pad_id=0)
+    assert x.tolist() == [[5, 6, 7], [9, 0, 0]]
+    assert y.tolist() == [[6, 7, 8], [10, 0, 0]]
+    assert m.tolist() == [[0, 1, 1], [1, 0, 0]]
+
+
+def test_batch_indices_read_each_epoch_once_and_need_no_state():
+    steps = [sft.batch_indices(10, 4, step, seed=1) for step in range(5)]
+    flat = [i for step in steps for i in step]
+    assert sorted(flat[:10]) == list(range(10)) and sorted(flat[10:]) == list(range(10))
+    assert flat[:10] != flat[10:], "each epoch has its own order"
+    assert sft.batch_indices(10, 4, 3, seed=1) == steps[3]
+
+
+def test_render_rows_cuts_long_conversations_at_turn_boundaries(tokens):
+    tok = with_tool_tokens(Tokenizer.load(tokens / "tokenizer.json"))
+    long = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
+            {"role": "user", "content": "word " * 200}, {"role": "assistant", "content": "ok"}]
+    hopeless = [{"role": "user", "content": "word " * 200}, {"role": "assistant", "content": "ok"}]
+    rows, counts = sft.render_rows(tok, [long, hopeless], block_size=32)
+    assert counts == {"cut": 1, "dropped_messages": 4, "dropped": 1}
+    assert rows == [render(tok, long[:2])]
+    everything, _ = sft.render_rows(tok, [long[:2]], block_size=32, mask_prompt=False)
+    assert everything[0][1] == [1] * len(everything[0][0])
+
+
+def test_unsure_conversations_replace_the_questions_and_respect_the_share(conversations):
+    asked = [sft.first_question(c) for c in conversations]
+    out, n = sft.unsure_conversations(conversations, asked[:30], share=0.1, seed=0)
+    assert n == 6  # 10 % of 60
+    unsure = [c for c in out if c[-1]["content"] == sft.UNSURE]
+    assert len(unsure) == 6 and {sft.first_question(c) for c in unsure} <= set(asked[:30])
+    assert len(out) == 60  # each replaces the conversation that asked it
+    assert sft.unsure_conversations(conversations, asked[:30], share=0, seed=0) == (conversations, 0)
+
+
+def test_identity_is_data_under_several_system_prompts():
+    conversations = sft.identity_conversations(3)
+    assert len(conversations) == 3 * len(sft.IDENTITY)
+    assert {c[0]["content"] for c in conversations if c[0]["role"] == "system"} == set(filter(None, sft.IDENTITY_SYSTEMS))
+    assert all(sft.NAME in c[-1]["content"] or "minillm" in c[-1]["content"] for c in conversations)
+
+
+def test_grow_vocab_adds_mean_rows_and_keeps_every_old_logit():
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=20, block_size=8, n_layer=1, n_head=2, n_embd=16)).eval()
+    idx = torch.randint(0, 20, (2, 5))
+    before, _ = model(idx)
+    old = model.wte.weight.detach().clone()
+    sft.grow_vocab(model, 22)
+    after, _ = model(idx)
+    assert model.config.vocab_size == 22 and after.shape == (2, 5, 22)
+    torch.testing.assert_close(after[..., :20], before)
+    torch.testing.assert_close(model.wte.weight[20:], old.mean(0).expand(2, -1))
+
+
+def test_a_tool_result_that_is_not_the_calculators_is_refused(tokens):
+    tok = with_tool_tokens(Tokenizer.load(tokens / "tokenizer.json"))
+    wrong = [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": f"It is {CALC}2+2{CALC_END}5."}]
+    with pytest.raises(UserError, match="'4'"):
+        render(tok, wrong)
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+def test_finetuning_lowers_the_heldout_loss_and_leaves_the_base_alone(base, tokens, conversations, tmp_path):
+    before = {p.name: file_digest(p) for p in base.iterdir()}
+    run = finetune(dataclasses.replace(MICRO, max_steps=20), base, tmp_path / "run", conversations, tokens)
+    assert run["step"] == 20 and run["stopped"] is None
+    assert run["val_loss"] < run["val_loss_before"]
+    assert {p.name: file_digest(p) for p in base.iterdir()} == before
+    model, tok = load_model(tmp_path / "run")
+    assert tok.special_tokens[CALC] == 512 and model.config.vocab_size == 514
+    info = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert info["conversations"] == 60 - info["cut"]["dropped"]
+    for name in ("model.safetensors", "tokenizer.json", "metrics.jsonl", "loss.png", "checkpoint"):
+        assert (tmp_path / "run" / name).exists(), name
+
+
+def test_resume_after_a_crash_continues_exactly(base, tokens, conversations, tmp_path, monkeypatch):
+    finetune(MICRO, base, tmp_path / "straight", conversations, tokens)
+    real_step = sft.train_step
+
+    def crash_after_four(run, stop):
+        if run.step == 4:
+            raise RuntimeError("power cut")
+        return real_step(run, stop)
+
+    monkeypatch.setattr(sft, "train_step", crash_after_four)
+    with pytest.raises(RuntimeError):
+        finetune(MICRO, base, tmp_path / "crashed", conversations, tokens)
+    monkeypatch.setattr(sft, "train_step", real_step)
+    finetune(MICRO, base, tmp_path / "crashed", conversations, tokens, resume=True)
+    a = load_file(tmp_path / "straight" / "model.safetensors")
+    b = load_file(tmp_path / "crashed" / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_positions_no_conversation_reaches_are_left_alone(base, tmp_path):
+    """Short chats and no replay: the position embeddings past the longest one get no gradient and stay as they were,
+    while those the chats use are trained."""
+    chats = [[{"role": "user", "content": f"Question {i}?"}, {"role": "assistant", "content": f"Answer {i}."}]
+             for i in range(8)]
+    finetune(dataclasses.replace(MICRO, replay_windows=0, max_steps=3), base, tmp_path / "run", chats, None)
+    tok = with_tool_tokens(load_model(base)[1])
+    longest = max(len(render(tok, c)[0]) for c in chats) - 1  # inputs are all tokens but the last
+    before, after = load_file(base / "model.safetensors")["wpe.weight"], load_file(tmp_path / "run" / "model.safetensors")["wpe.weight"]
+    assert torch.equal(before[longest:], after[longest:])
+    assert not torch.equal(before[:longest], after[:longest])
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+@pytest.mark.parametrize("reply, answer, expected", [
+    ("The capital of Peru is Lima.", "Lima", True), ("It is 124.", "12", False), ("lima!", "Lima", True),
+    ("Limassol is in Cyprus.", "Lima", False)])
+def test_contains_answer_wants_whole_words(reply, answer, expected):
+    assert sft_eval.contains_answer(reply, answer) is expected
+
+
+def test_refusals_and_unsure_replies_are_recognised():
+    assert sft_eval.is_refusal("I can't help with that. Let's talk about something else.")
+    assert not sft_eval.is_refusal("You can't see Neptune without a telescope.")
+    assert sft_eval.says_unsure(sft.UNSURE) and not sft_eval.says_unsure("I am sure: Lima.")
+
+
+def test_knows_reads_the_probe_of_the_questions_fact():
+    def row(relation, subject, answer, correct, p=0.9, set_="held-in"):
+        return {"relation": relation, "subject": subject, "answer": answer, "set": set_, "correct": correct,
+                "p_answer": p}
+    probe = [row("capital", "Peru", "Lima", True), row("capital", "Niger", "Niamey", False),
+             row("capital", "Peru", "Lima", False, set_="paraphrase"), row("planet_order", "Mars", "Mars", True),
+             row("capital", "Chad", "N'Djamena", True, p=sft_eval.CONFIDENT / 2)]
+    ask = {"What is the capital of Peru?": ("capital", "Lima"), "What is the capital of Niger?": ("capital", "Niamey"),
+           "What is the capital of Nigeria?": ("capital", "Abuja"), "Which planet is fourth?": ("planet", "Mars"),
+           "What do cows eat?": ("animal_diet", "grass"), "What is the capital of Chad?": ("capital", "N'Djamena")}
+    known = {q: sft_eval.knows({"prompt": q, "kind": k, "answer": a}, probe) for q, (k, a) in ask.items()}
+    assert list(known.values()) == [True, False, None, True, None, False]  # Chad: right, but a guess
+
+
+def test_calibration_table_counts_known_and_unknown_facts():
+    table = sft_eval.calibration_table([True, True, False, None], [True, False, False, True], [False, True, True, False])
+    assert table["known"] == {"n": 2, "correct": 0.5, "unsure": 0.5, "wrong": 0.0}
+    assert table["unknown"] == {"n": 1, "correct": 0.0, "unsure": 1.0, "wrong": 0.0}
+
+
+def test_evaluate_writes_its_figures(base, tokens, conversations, tmp_path):
+    finetune(dataclasses.replace(MICRO, max_steps=2), base, tmp_path / "run", conversations, tokens)
+    probe = [{"relation": "capital", "subject": "Peru", "answer": "Lima", "set": "held-in", "correct": True,
+              "p_answer": 0.9}]
+    report = sft_eval.evaluate(base, tmp_path / "run", probe, DATA_DIR, [("Who are you?", sft.NAME)])
+    for name in ("eval.json", "replies.jsonl", "sft.png"):
+        assert (tmp_path / "run" / name).exists(), name
+    metrics = report["metrics"]
+    assert 0 <= metrics["format_ok"] <= 1 and metrics["unsafe_refused"] is not None
+    saved = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert saved["metrics"] == metrics
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def test_bad_input_is_one_line_and_exit_2(base, tokens, tmp_path, capsys):
+    cases = [
+        (["--base", str(tmp_path / "nothing"), "--out", str(tmp_path / "o1")], "no model.safetensors"),
+        (["--base", str(base), "--out", str(tmp_path / "o2"), "--max-steps", "0"], "max_steps must be positive"),
+        (["--base", str(base), "--out", str(tmp_path / "o3"), "--learning-rate", "nan"], "learning_rate"),
+        (["--base", str(base), "--out", str(tmp_path / "o4"), "--resume"], "no checkpoint"),
+        (["--base", str(base), "--out", str(tmp_path / "o5"), "--unsure-share", "2"], "unsure_share"),
+    ]
+    for flags, message in cases:
+        assert cli.main(["sft", "--quiet", *flags]) == 2, flags
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+
+
+def test_sft_never_writes_into_a_folder_of_the_users(base, tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    assert cli.main(["sft", "--quiet", "--base", str(base), "--out", str(tmp_path / "mine")]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_torchrun_two_processes_match_one_process(base, tokens, tmp_path):
+    flags = ["--base", str(base), "--data", str(tokens), "--quiet", "--batch-size", "2", "--global-batch-size", "4",
+             "--max-steps", "4", "--learning-rate", "0.003", "--warmup-steps", "1", "--replay-windows", "8",
+             "--device", "cpu"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    one = subprocess.run([sys.executable, "-m", "minillm.sft", "--out", str(tmp_path / "one"), *flags],
+                         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert one.returncode == 0, one.stderr[-2000:]
+    torchrun = Path(sys.executable).with_name("torchrun")
+    two = subprocess.run([str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--master-addr=127.0.0.1",
+                          f"--master-port={free_port()}", "-m", "minillm.sft", "--out", str(tmp_path / "two"), *flags],
+                         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert two.returncode == 0, two.stderr[-2000:]
+    summary = json.loads(two.stdout.strip().splitlines()[-1])
+    assert summary["replicas_identical"] is True
+    assert summary["train_loss"] == pytest.approx(json.loads(one.stdout.strip().splitlines()[-1])["train_loss"],
+                                                  abs=1e-4)
+    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], atol=1e-5, rtol=0)
+
+
+def test_the_stage_is_in_the_pipeline_after_the_probe():
+    from minillm import artifacts
+    names = [s.name for s in artifacts.STAGES]
+    assert names.index("sft") > names.index("probe") and artifacts.find_stage("sft").needs[-1] == "probe"
