@@ -14,6 +14,7 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -432,8 +433,9 @@ def training_set(cfg: SFTConfig, probe: list[dict], data: Path = DATA_DIR) -> tu
     conversations = read_conversations(data / "sft" / "train.jsonl")
     n_data = len(conversations)
     conversations += identity_conversations(cfg.identity_copies)
-    questions = [q for q in read_questions(data / "rl" / "train.jsonl") if knows(q, probe) is not None]
-    wrong = [q["prompt"] for q in questions if not knows(q, probe)]
+    known = {q["prompt"]: knows(q, probe) for q in read_questions(data / "rl" / "train.jsonl")}
+    questions = [prompt for prompt, k in known.items() if k is not None]
+    wrong = [prompt for prompt in questions if not known[prompt]]
     conversations, n_unsure = unsure_conversations(conversations, wrong, cfg.unsure_share, cfg.seed)
     counts = {"data_conversations": n_data, "identity_conversations": cfg.identity_copies * len(IDENTITY),
               "probed_questions": len(questions), "base_wrong": len(wrong), "unsure_conversations": n_unsure}
@@ -514,7 +516,7 @@ def run_from_args(args) -> int:
     if run["stopped"] == "SIGTERM" and not under_torchrun():
         print(f"minillm: fine-tuning stopped by SIGTERM at step {run['step']}; its checkpoint is kept: "
               "rerun with --resume to continue", file=sys.stderr)
-        return 143
+        return 128 + signal.SIGTERM
     return 0
 
 

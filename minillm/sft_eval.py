@@ -144,8 +144,9 @@ def evaluate(base_dir: Path, sft_dir: Path, probe: list[dict], data: Path, ident
     (question, word the reply must contain)."""
     base, base_tok = load_model(base_dir)
     model, tok = load_model(sft_dir)
-    facts = [q for q in read_questions(data / "rl" / "test.jsonl") if q["kind"] != "arithmetic"]
-    sums = [q for q in read_questions(data / "rl" / "test.jsonl") if q["kind"] == "arithmetic"]
+    questions = read_questions(data / "rl" / "test.jsonl")
+    facts = [q for q in questions if q["kind"] != "arithmetic"]
+    sums = [q for q in questions if q["kind"] == "arithmetic"]
     examples = few_shot_examples(read_questions(data / "rl" / "train.jsonl"))
     base_said = base_answers(base, base_tok, facts, examples)
     base_right = [contains_answer(a, q["answer"]) for a, q in zip(base_said, facts)]
