@@ -327,15 +327,47 @@ def test_the_check_cell_says_at_once_that_an_answer_uses_the_package(answer, che
     assert grade.package_uses(answer, {"train"}), "and the grader sees it in the answer's source"
 
 
+def test_a_package_function_the_answer_binds_to_a_local_variable_is_still_the_package():
+    namespace = {"math": __import__("math")}
+    run_cell("""
+        import sys
+        def learning_rate(step, peak, warmup, total):
+            lr = sys.modules["mini" + "llm.train"].learning_rate
+            return lr(step, peak, warmup, total)
+        """, namespace, "<learner's cell>")
+    run_cell("from minillm.course.check import exercise, expect_close", namespace, "<check cell>")
+    with pytest.raises(check.CheckFailed, match="your answer calls the package's own minillm.train.learning_rate"):
+        run_cell("with exercise('learning_rate'):\n    expect_close(learning_rate(60, 1.0, 10, 110), 0.55)",
+                 namespace, "<check cell>")
+
+
+def test_a_package_function_one_learner_function_hands_another_is_still_the_package():
+    namespace = {}
+    run_cell("""
+        import sys
+        def apply(f, *args):
+            return f(*args)
+        def learning_rate(step, peak, warmup, total):
+            return apply(sys.modules["mini" + "llm.train"].learning_rate, step, peak, warmup, total)
+        """, namespace, "<learner's cell>")
+    run_cell("from minillm.course.check import exercise, expect_close", namespace, "<check cell>")
+    with pytest.raises(check.CheckFailed, match="your answer calls the package's own minillm.train.learning_rate"):
+        run_cell("with exercise('learning_rate'):\n    expect_close(learning_rate(60, 1.0, 10, 110), 0.55)",
+                 namespace, "<check cell>")
+
+
 def test_a_check_may_use_the_package_and_hand_it_to_the_answer():
     namespace = {}
-    run_cell("def apply(f, x):\n    return f(x)\ndef learning_rate(s, a, w, m):\n    return 0.55", namespace, "<learner's cell>")
+    run_cell("def apply(f, x):\n    return f(x)\ndef apply_all(*fs, **named):\n"
+             "    return [f(60, 1.0, 10, 110) for f in fs + tuple(named.values())]\n"
+             "def learning_rate(s, a, w, m):\n    return 0.55", namespace, "<learner's cell>")
     run_cell("""
         from minillm import train
         from minillm.course.check import exercise, expect_close
         with exercise("learning_rate"):
             expect_close(learning_rate(60, 1.0, 10, 110), train.learning_rate(60, 1.0, 10, 110))
             expect_close(apply(train.batch_rng(0, 0).random, None) >= 0, 1.0)
+            expect_close(apply_all(train.learning_rate, f=train.learning_rate), [0.55, 0.55])
         """, namespace, "<check cell>")
 
 

@@ -18,6 +18,7 @@ a kernel that runs the solutions (`record_reference`), and compares the two in i
 
 import contextlib
 import functools
+import inspect
 import json
 import os
 import random
@@ -141,22 +142,33 @@ class PackageGuard:
         self.check_filename = check_filename
         self.used: list[str] = []
 
-    def _learner_caller(self, frame):
-        """The learner's frame that (through library code, perhaps) called `frame`, or None."""
-        caller = frame.f_back
+    def _learner_entry(self, frame):
+        """The learner's frame that the check (or the package) called, when `frame` was called by the learner's code
+        (through library code, perhaps); None when the check or the package called it."""
+        entry, caller = None, frame.f_back
         while caller is not None:
             filename = caller.f_code.co_filename
             if filename == self.check_filename or _is_package_code(filename):
-                return None
+                break
             if not _is_library_code(filename):
-                return caller
+                entry = caller
             caller = caller.f_back
-        return None
+        return entry
 
     @staticmethod
-    def _passed_in(caller, code) -> bool:
-        """The check handed this package function to the learner's code (a filter to apply, say)."""
-        return any(getattr(getattr(v, "__func__", v), "__code__", None) is code for v in caller.f_locals.values())
+    def _passed_in(entry, code) -> bool:
+        """The check handed this package function to the learner's code (a filter to apply, say): it is one of the
+        arguments the check passed to the learner's function. A variable the learner's code bound, or an argument
+        one of its functions passed to another, does not count: it may hold any package function."""
+        f = entry.f_code
+        n = f.co_argcount + f.co_kwonlyargcount
+        values = [entry.f_locals.get(name) for name in f.co_varnames[:n]]
+        if f.co_flags & inspect.CO_VARARGS:
+            values += list(entry.f_locals.get(f.co_varnames[n], ()))
+            n += 1
+        if f.co_flags & inspect.CO_VARKEYWORDS:
+            values += list(entry.f_locals.get(f.co_varnames[n], {}).values())
+        return any(getattr(getattr(v, "__func__", v), "__code__", None) is code for v in values)
 
     def _profile(self, frame, event, arg):
         if event != "call" or not _is_package_code(frame.f_code.co_filename):
@@ -166,8 +178,8 @@ class PackageGuard:
         code = frame.f_code
         if code.co_argcount and code.co_varnames[0] == "self":
             return  # a method of an object the check handed over (a GPT's block, say); functions are the answers
-        caller = self._learner_caller(frame)
-        if caller is not None and not self._passed_in(caller, frame.f_code):
+        entry = self._learner_entry(frame)
+        if entry is not None and not self._passed_in(entry, frame.f_code):
             name = _qualified_name(frame.f_code)
             if name not in self.used:
                 self.used.append(name)
