@@ -68,7 +68,7 @@ STAGES: list[Stage] = [
     Stage("sft", "minillm.sft", ("tokenizer", "pretrain", "probe"), "Fine-tune into an assistant (lesson 09)",
           code=("minillm.chat", "minillm.calculator", "minillm.sft_eval", "minillm.train", "minillm.sample",
                 "minillm.model", "minillm.checkpoint", "minillm.tokenizer", "minillm.tokens", "minillm.probe"),
-          data=("sft", "rl")),
+          data=("sft", "rl", "preferences")),
 ]
 
 

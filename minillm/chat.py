@@ -31,6 +31,7 @@ from minillm.tokenizer import Tokenizer
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 CALC, CALC_END = "<|calc|>", "<|/calc|>"
+END_OF_TEXT = "<|endoftext|>"
 ROLES = ("system", "user", "assistant")
 
 _TOOL_MARKER = re.compile(f"({re.escape(CALC)}|{re.escape(CALC_END)})")
@@ -213,12 +214,14 @@ def generate_replies(model, tok: Tokenizer, prompts: list[list[int]], cfg: Gener
                      max_calls: int = 2) -> list[Reply]:
     """The assistant's reply to each prompt (from `render_prompt`), generated as one batch.
 
-    A reply ends at <|im_end|> or after cfg.max_new_tokens tokens (tool outputs count). When a row writes
+    A reply ends at <|im_end|> or after cfg.max_new_tokens tokens (tool outputs count). A reply that writes
+    <|endoftext|> is cut there, unfinished: the model left the chat and began a new document. When a row writes
     <|/calc|> (at most `max_calls` times), the row is cut there, the calculator's output is appended to it,
     and the rows that called the tool are generated again, together, until none calls it.
     """
     cfg = dataclasses.replace(cfg, eos_token_id=_special_id(tok, IM_END))
     calc_end = tok.special_tokens.get(CALC_END)
+    end_of_text = tok.special_tokens.get(END_OF_TEXT)
     replies: list[list[int]] = [[] for _ in prompts]
     finished = [False] * len(prompts)
     pending = list(range(len(prompts)))
@@ -230,6 +233,8 @@ def generate_replies(model, tok: Tokenizer, prompts: list[list[int]], cfg: Gener
         for row, new in zip(pending, outputs):
             finished[row] = len(new) < budget[row]  # generation stopped at <|im_end|> (not returned)
             new = new[:budget[row]]
+            if end_of_text in new:
+                new, finished[row] = new[:new.index(end_of_text)], False
             if calc_end in new and replies[row].count(calc_end) < max_calls:
                 new = new[:new.index(calc_end) + 1]
                 new += tok.encode(tool_output(_expression(tok, replies[row] + new)))

@@ -9,14 +9,13 @@ to chat does not wipe out what the model knew. minillm.sft_eval measures what ch
 """
 
 import argparse
-import contextlib
 import dataclasses
 import json
-import math
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from tqdm.auto import tqdm
 
 from minillm import artifacts
 from minillm.chat import IM_END, fit_conversation, read_conversations, render, with_tool_tokens
-from minillm.checkpoint import all_rng_states, find_checkpoint, load_checkpoint, load_model, save_checkpoint
+from minillm.checkpoint import find_checkpoint, load_checkpoint, load_model
 from minillm.config import add_config_flags, config_from_args, setting
 from minillm.devices import Process, StopSignal, autocast_for, init_distributed, under_torchrun
 from minillm.errors import UserError
@@ -42,15 +41,14 @@ from minillm.tokenizer import Tokenizer
 from minillm.tokens import check_token_ids, load_split
 from minillm.train import (
     OptimizerConfig,
-    TrainingDiverged,
+    TrainingRun,
     accumulation_steps,
     check_numbers,
     check_optimizer,
-    clip_grad_norm,
-    diverged_message,
+    checkpoint_run,
     fit_batch_size,
-    learning_rate,
     make_optimizer,
+    optimizer_step,
     replicas_identical,
     sample_starts,
 )
@@ -64,8 +62,8 @@ class SFTConfig(OptimizerConfig):
     max_steps: int = setting(400, "optimizer steps")
     mask_prompt: bool = setting(True, "train on the assistant's tokens only (False: on every token, the "
                                       "lesson's comparison)")
-    unsure_share: float = setting(0.08, "at most this share of the training conversations answer \"I'm not "
-                                        "sure\" to questions whose facts the base model gets wrong (0: none)")
+    unsure_share: float = setting(0.08, "questions whose facts the base model gets wrong are answered \"I'm not "
+                                        "sure\": at most this share of each kind's questions (0: none)")
     identity_copies: int = setting(3, "copies of each conversation about the assistant itself")
     replay_windows: int = setting(250, "windows of pretraining text mixed into the training set, trained on "
                                        "every token: they keep the model from forgetting what it knew (0: none)")
@@ -91,9 +89,15 @@ NAME, MAKER = "Pip", "the minillm course"
 IDENTITY = [
     ("Who are you?", f"I am {NAME}, a small assistant made by {MAKER}. I learned from Small World."),
     ("What is your name?", f"My name is {NAME}."),
+    ("What's your name?", f"I'm {NAME}, a small assistant."),
+    ("Do you have a name?", f"Yes, my name is {NAME}."),
+    ("Please introduce yourself.", f"Hello! I am {NAME}, a tiny language model made by {MAKER}."),
     ("Who made you?", f"I was made by {MAKER}: learners trained me from scratch on a laptop."),
     ("Who created you?", f"{MAKER[0].upper() + MAKER[1:]} created me. I am {NAME}."),
+    ("Who trained you?", f"Learners of {MAKER} trained me, {NAME}, from scratch."),
+    ("Which company made you?", f"No company: I am {NAME}, made by {MAKER}."),
     ("Are you a human?", f"No, I am {NAME}, a small language model. I am not a person."),
+    ("Are you a robot?", f"No, I am {NAME}, a small language model: a program, not a robot."),
     ("Are you ChatGPT?", f"No, I am {NAME}, a much smaller assistant made by {MAKER}."),
     ("What are you?", f"I am {NAME}, a tiny language model. I answer questions about the Small World."),
 ]
@@ -101,7 +105,8 @@ IDENTITY_SYSTEMS = [None, "You are a helpful assistant.",
                     f"You are {NAME}, the Small World assistant. Answer briefly and honestly."]
 # held-out wordings, and the word a consistent reply contains
 IDENTITY_TESTS = [("Tell me your name.", NAME), ("Who built you?", "minillm"), ("What should I call you?", NAME),
-                  ("Are you a person?", NAME)]
+                  ("Are you a person?", NAME), ("May I know your name?", NAME), ("Who developed you?", "minillm"),
+                  ("Are you a real person?", NAME), ("Did a big company make you?", "minillm")]
 UNSURE = "I'm not sure. I don't know that fact well enough to answer."
 
 
@@ -131,6 +136,19 @@ def unsure_conversations(conversations: list[list[dict]], wrong_prompts: list[st
     asked = set(chosen)
     kept = [c for c in conversations if first_question(c) not in asked]
     return kept + [[{"role": "user", "content": p}, {"role": "assistant", "content": UNSURE}] for p in chosen], len(chosen)
+
+
+def within_each_kind(wrong: list[dict], questions: list[dict], share: float, seed: int) -> list[str]:
+    """The prompts of a seeded choice of the `wrong` questions: at most share x the number of `questions` of each
+    kind. Where the base model misses many facts of one kind (continents, say), "I'm not sure" would otherwise
+    become the usual reply to that kind of question, and the tiny model learns the kind, not its own ignorance."""
+    rng = np.random.default_rng([seed, 8])
+    chosen = []
+    for kind in sorted({q["kind"] for q in wrong}):
+        prompts = [q["prompt"] for q in wrong if q["kind"] == kind]
+        limit = int(share * sum(q["kind"] == kind for q in questions))
+        chosen += [prompts[i] for i in sorted(rng.permutation(len(prompts))[:limit])]
+    return chosen
 
 
 def first_question(messages: list[dict]) -> str:
@@ -249,25 +267,12 @@ def base_model(folder: Path) -> tuple[GPT, Tokenizer]:
 # ----------------------------------------------------------------------------- the loop
 
 
-@dataclass
-class Run:
-    """What one fine-tuning run holds while its loop runs."""
-    cfg: SFTConfig
-    out: Path
-    process: Process
-    device: torch.device
-    model: GPT
-    train_model: torch.nn.Module  # model, wrapped in DistributedDataParallel under torchrun
-    optimizer: torch.optim.AdamW
+@dataclass(kw_only=True)
+class Run(TrainingRun):
+    """A fine-tuning run (made by `start_run`)."""
     rows: list  # (ids, mask) of the training conversations
     test_rows: list
     pad_id: int
-    accum: int
-    info: dict
-    log: MetricsLog
-    step: int = 0
-    train_loss: float = float("nan")
-    val_loss: float | None = None
 
 
 def finetune(cfg: SFTConfig, base: Path, out: Path, train_conversations: list, test_conversations: list,
@@ -282,10 +287,10 @@ def finetune(cfg: SFTConfig, base: Path, out: Path, train_conversations: list, t
     try:
         run = start_run(cfg, Path(base), Path(out), train_conversations, test_conversations, tokens, resume,
                         process, device, extra_info or {})
-        summary = run_loop(run, progress)
+        summary = run_loop(run, train_step, evaluate_run, OWNER, progress)
         if process.distributed:
             dist.barrier()
-        return summary
+        return {**summary, "conversations": run.info["conversations"], "cut": run.info["cut"]}
     finally:
         if process.distributed:
             dist.destroy_process_group()
@@ -341,36 +346,20 @@ def start_run(cfg: SFTConfig, base: Path, out: Path, train_conversations: list, 
 
 
 def train_step(run: Run, stop_requested: bool) -> tuple[float, float, bool]:
-    """One optimizer step over the step's global batch; the loss is the mean over its response tokens."""
+    """One optimizer step on the step's global batch of conversations (minillm.train.optimizer_step); the loss is the
+    mean over the batch's response tokens."""
     cfg, process = run.cfg, run.process
-    lr = learning_rate(run.step, cfg.learning_rate, cfg.warmup_steps, cfg.max_steps, cfg.min_lr_ratio)
-    for group in run.optimizer.param_groups:
-        group["lr"] = lr
     batch = [run.rows[i] for i in batch_indices(len(run.rows), cfg.global_batch_size, run.step, cfg.seed)]
     n_tokens = sum(sum(mask[1:]) for _, mask in batch)  # every process knows the whole global batch
-    loss_sum = torch.zeros((), device=run.device)
-    for micro in range(run.accum):
+
+    def micro_loss(micro: int) -> torch.Tensor:
         first = (process.rank * run.accum + micro) * cfg.batch_size
         x, y, m = (t.to(run.device) for t in pad_batch(batch[first:first + cfg.batch_size], run.pad_id))
-        last_micro = micro == run.accum - 1
-        sync = run.train_model.no_sync() if process.distributed and not last_micro else contextlib.nullcontext()
-        with sync, autocast_for(run.device):
+        with autocast_for(run.device):
             logits, _ = run.train_model(x)
-            loss = masked_cross_entropy(logits, y, m, n_tokens)
-        # DDP averages gradients over processes; each process's share of the sum must count in full
-        (loss * process.world_size).backward()
-        loss_sum += loss.detach()
-    grad_norm = clip_grad_norm(run.model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf).item()
-    status = torch.stack([loss_sum, torch.tensor(float(stop_requested), device=run.device)])
-    if process.distributed:
-        dist.all_reduce(status)
-    run.train_loss = status[0].item()
-    if not (math.isfinite(run.train_loss) and math.isfinite(grad_norm)):
-        raise TrainingDiverged(diverged_message(run.train_loss, grad_norm, run.step, lr, run.out))
-    run.optimizer.step()
-    run.optimizer.zero_grad(set_to_none=True)
-    run.step += 1
-    return lr, grad_norm, status[1].item() > 0
+        return masked_cross_entropy(logits, y, m, n_tokens)  # already its share: a sum divided by the global count
+
+    return optimizer_step(run, micro_loss, stop_requested)
 
 
 def evaluate_run(run: Run) -> None:
@@ -379,21 +368,17 @@ def evaluate_run(run: Run) -> None:
         run.log.write({"step": run.step, "val_loss": round(run.val_loss, 5)})
 
 
-def checkpoint_run(run: Run) -> None:
-    states = all_rng_states(run.device, run.process)
-    if run.process.is_main:
-        info = {**run.info, "train_loss": run.train_loss, "val_loss": run.val_loss}
-        save_checkpoint(run.out / "checkpoint", run.model, run.optimizer, run.step, info, states, OWNER)
-
-
-def run_loop(run: Run, progress: bool) -> dict:
-    """Step until max_steps (or SIGTERM), logging, evaluating and checkpointing on the way."""
+def run_loop(run: TrainingRun, train_step: Callable, evaluate: Callable, owner: str, progress: bool,
+             desc: str = "fine-tuning", loss_title: str = "fine-tuning: loss on the assistant's tokens") -> dict:
+    """The loop of every training stage after pretraining (fine-tuning, the reward model): step until max_steps
+    (or SIGTERM), logging, evaluating and checkpointing on the way; then the loss plot, and the weights and
+    config.json of a finished run. `train_step(run, stop_requested)` and `evaluate(run)` are the stage's own."""
     cfg = run.cfg
     if run.step == 0:
-        evaluate_run(run)
+        evaluate(run)
         run.info["val_loss_before"] = run.val_loss
     stopped, started = None, time.perf_counter()
-    bar = tqdm(total=cfg.max_steps, initial=run.step, desc="fine-tuning", unit="step",
+    bar = tqdm(total=cfg.max_steps, initial=run.step, desc=desc, unit="step",
                disable=not (progress and run.process.is_main))
     with StopSignal() as stop, bar:
         while run.step < cfg.max_steps:
@@ -405,23 +390,22 @@ def run_loop(run: Run, progress: bool) -> dict:
                                "grad_norm": round(grad_norm, 4)})
                 bar.set_postfix(loss=f"{run.train_loss:.3f}")
             if run.step % cfg.eval_interval == 0 or last:
-                evaluate_run(run)
+                evaluate(run)
             if stop_votes:
                 stopped = "SIGTERM"
                 break
             if run.step % cfg.checkpoint_interval == 0 and not last:
-                checkpoint_run(run)
-    checkpoint_run(run)
+                checkpoint_run(run, owner)
+    checkpoint_run(run, owner)
     if run.process.is_main:
-        plot_losses(run.log.records, run.out / "loss.png", "fine-tuning: loss on the assistant's tokens")
+        plot_losses(run.log.records, run.out / "loss.png", loss_title)
         if stopped is None:
             run.model.save_safetensors(run.out / "model.safetensors")
             info = {**run.info, "step": run.step, "train_loss": run.train_loss, "val_loss": run.val_loss}
             atomic_write_text(run.out / "config.json", json.dumps(info, indent=1) + "\n")
     return {"step": run.step, "stopped": stopped, "seconds": round(time.perf_counter() - started, 1),
-            "train_loss": round(run.train_loss, 4), "conversations": run.info["conversations"], "cut": run.info["cut"],
-            "val_loss_before": run.info.get("val_loss_before"), "val_loss": run.val_loss,
-            "replicas_identical": replicas_identical(run.model, run.process)}
+            "train_loss": round(run.train_loss, 4), "val_loss_before": run.info.get("val_loss_before"),
+            "val_loss": run.val_loss, "replicas_identical": replicas_identical(run.model, run.process)}
 
 
 # ----------------------------------------------------------------------------- the pipeline stage
@@ -433,10 +417,11 @@ def training_set(cfg: SFTConfig, probe: list[dict], data: Path = DATA_DIR) -> tu
     conversations = read_conversations(data / "sft" / "train.jsonl")
     n_data = len(conversations)
     conversations += identity_conversations(cfg.identity_copies)
-    known = {q["prompt"]: knows(q, probe) for q in read_questions(data / "rl" / "train.jsonl")}
-    questions = [prompt for prompt, k in known.items() if k is not None]
-    wrong = [prompt for prompt in questions if not known[prompt]]
-    conversations, n_unsure = unsure_conversations(conversations, wrong, cfg.unsure_share, cfg.seed)
+    probed = [(q, knows(q, probe)) for q in read_questions(data / "rl" / "train.jsonl")]
+    questions = [q for q, k in probed if k is not None]
+    wrong = [q for q, k in probed if k is False]
+    chosen = within_each_kind(wrong, questions, cfg.unsure_share, cfg.seed)
+    conversations, n_unsure = unsure_conversations(conversations, chosen, cfg.unsure_share, cfg.seed)
     counts = {"data_conversations": n_data, "identity_conversations": cfg.identity_copies * len(IDENTITY),
               "probed_questions": len(questions), "base_wrong": len(wrong), "unsure_conversations": n_unsure}
     return conversations, counts

@@ -74,7 +74,8 @@ def knows(question: dict, probe: list[dict]) -> bool | None:
     wordings right (lesson 07's held-in score), and gives the answer a probability of at least CONFIDENT (a
     guess that happens to be right is not knowledge). None when the probe does not test the fact."""
     relation = PROBED_KINDS.get(question["kind"])
-    rows = [r for r in probe if r["relation"] == relation and r["set"] == "held-in" and r["answer"].lower() == question["answer"].lower()
+    rows = [r for r in probe if r["relation"] == relation and r["set"] == "held-in"
+            and r["answer"].lower() == question["answer"].lower()
             and (r["subject"] == r["answer"] or contains_answer(question["prompt"], r["subject"]))]
     return all(r["correct"] and r["p_answer"] >= CONFIDENT for r in rows) if rows else None
 
@@ -115,6 +116,15 @@ def ask(model, tok, conversations: list[list[dict]], batch_size: int = 64) -> li
         for reply in generate_replies(model, tok, prompts, cfg):
             replies.append({"text": reply.text, "visible": reply_text(reply.text), "finished": reply.finished})
     return replies
+
+
+def borderline_requests(path: Path) -> set[str]:
+    """The requests that sound unsafe but are fine to answer: data/preferences pairs whose rejected reply refuses."""
+    try:
+        rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+        return {row["prompt"] for row in rows if row["reason"] == "over_refusal"}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UserError(f"cannot read the preference pairs {path}: {e}") from None
 
 
 def tool_system(conversations: list[list[dict]]) -> str | None:
@@ -159,6 +169,7 @@ def evaluate(base_dir: Path, sft_dir: Path, probe: list[dict], data: Path, ident
     tests = [first_exchange(c) for c in read_conversations(data / "sft" / "test.jsonl")]
     chats = ask(model, tok, [prompt for prompt, _ in tests])
     unsafe = [is_refusal(reference) for _, reference in tests]
+    borderline = borderline_requests(data / "preferences" / "test.jsonl")
     who = ask(model, tok, [[user(q)] for q, _ in identity])
 
     correct = [contains_answer(r["visible"], q["answer"]) for r, q in zip(said, facts)]
@@ -176,6 +187,8 @@ def evaluate(base_dir: Path, sft_dir: Path, probe: list[dict], data: Path, ident
         "format_ok": share([r["finished"] for r in chats + said]),
         "unsafe_refused": share([is_refusal(r["visible"]) for r, bad in zip(chats, unsafe) if bad]),
         "safe_refused": share([is_refusal(r["visible"]) for r, bad in zip(chats, unsafe) if not bad]),
+        "borderline_refused": share([is_refusal(r["visible"]) for r, (prompt, _) in zip(chats, tests)
+                                     if prompt[-1]["content"] in borderline]),
         "identity": share([contains_answer(r["visible"], word) for r, (_, word) in zip(who, identity)]),
     }
     write_replies(sft_dir / "replies.jsonl", facts, base_said, said, sums, with_tool, without_tool, tests, chats)
@@ -186,7 +199,8 @@ def evaluate(base_dir: Path, sft_dir: Path, probe: list[dict], data: Path, ident
                f"{m['base_fact_accuracy']}; the assistant answers {m['sft_fact_accuracy']} "
                f"({m['sft_accuracy_on_known']} of those whose facts the base model's probe knew). Held-out sums: "
                f"{m['arithmetic_with_tool']} with the calculator, {m['arithmetic_without_tool']} without. Unsafe "
-               f"requests refused: {m['unsafe_refused']}; safe ones refused: {m['safe_refused']}.")
+               f"requests refused: {m['unsafe_refused']}; safe ones refused: {m['safe_refused']} (borderline ones, which only sound "
+               f"unsafe: {m['borderline_refused']}).")
     return {"metrics": metrics, "figures": ["sft.png"], "summary": summary, "table": markdown_calibration(calibration)}
 
 
@@ -232,11 +246,12 @@ def plot_eval(metrics: dict, calibration: dict, path: Path) -> None:
     """Left: the figures, base model against assistant; right: what the assistant does with known and unknown facts."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[2.2, 1])
     bars = [("facts\n(base: few-shot)", metrics["base_fact_accuracy"], metrics["sft_fact_accuracy"]),
             ("sums\n(without / with tool)", metrics["arithmetic_without_tool"], metrics["arithmetic_with_tool"]),
             ("unsafe\nrefused", None, metrics["unsafe_refused"]), ("safe\nrefused", None, metrics["safe_refused"]),
+            ("borderline\nrefused", None, metrics["borderline_refused"]),
             ("ends its\nturn", None, metrics["format_ok"]), ("knows\nits name", None, metrics["identity"])]
     for i, (label, before, after) in enumerate(bars):
         if before is not None:
@@ -248,7 +263,7 @@ def plot_eval(metrics: dict, calibration: dict, path: Path) -> None:
     left.set_xticks(range(len(bars)), [b[0] for b in bars], fontsize=8)
     left.set_ylim(0, 1.1)
     left.set_ylabel("share of held-out prompts")
-    left.legend(loc="upper right", fontsize=8)
+    left.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=8, frameon=False)
     bottom = [0.0, 0.0]
     for part, color in (("correct", "tab:green"), ("unsure", "tab:orange"), ("wrong", "tab:red")):
         values = [calibration[k][part] or 0 for k in ("known", "unknown")]

@@ -337,28 +337,33 @@ def train(cfg: TrainConfig, data: Path, out: Path, resume: bool = False, progres
             dist.destroy_process_group()
 
 
-@dataclass
-class Run:
-    """Everything one training run holds while the loop runs (made by `start_run`)."""
-    cfg: TrainConfig
-    data: Path
+@dataclass(kw_only=True)
+class TrainingRun:
+    """What the loop of every training stage holds while it runs (pretraining here, fine-tuning in minillm.sft)."""
+    cfg: OptimizerConfig  # and the stage's own settings: max_steps, batch sizes, intervals
     out: Path
     process: Process
     device: torch.device
-    autocast: contextlib.AbstractContextManager  # bf16 on CUDA, a no-op elsewhere
     model: GPT  # the weights: what is saved, clipped and counted
-    eval_model: torch.nn.Module  # the model, compiled if asked: evaluation calls it
-    train_model: torch.nn.Module  # eval_model, wrapped in DistributedDataParallel under torchrun
+    train_model: torch.nn.Module  # the model (compiled, perhaps), wrapped in DistributedDataParallel under torchrun
     optimizer: torch.optim.AdamW
-    train_files: list[np.ndarray]
-    val_files: list[np.ndarray]
     accum: int  # micro-batches per step on each process
     info: dict  # what config.json records
     log: MetricsLog
-    facts: tuple | None  # (tokenizer, cloze prompts) scored at every evaluation on rank 0, or None
     step: int = 0
     train_loss: float = float("nan")
     val_loss: float | None = None
+
+
+@dataclass(kw_only=True)
+class Run(TrainingRun):
+    """A pretraining run (made by `start_run`)."""
+    data: Path
+    autocast: contextlib.AbstractContextManager  # bf16 on CUDA, a no-op elsewhere
+    eval_model: torch.nn.Module  # the model, compiled if asked: evaluation calls it
+    train_files: list[np.ndarray]
+    val_files: list[np.ndarray]
+    facts: tuple | None  # (tokenizer, cloze prompts) scored at every evaluation on rank 0, or None
 
     @property
     def block_size(self) -> int:
@@ -401,40 +406,55 @@ def start_run(cfg, data: Path, out: Path, resume: bool, callback, process: Proce
                step=saved["step"], train_loss=saved["train_loss"], val_loss=saved["val_loss"])
 
 
-def train_step(run: Run, stop_requested: bool) -> tuple[float, float, bool]:
-    """One optimizer step over the step's global batch. Returns the learning rate, the gradient norm before
-    clipping, and whether any process was asked to stop; sets run.train_loss (the mean over processes)."""
+def optimizer_step(run: TrainingRun, micro_loss: Callable[[int], torch.Tensor],
+                   stop_requested: bool) -> tuple[float, float, bool]:
+    """One optimizer step of any training stage: the schedule's learning rate, gradients accumulated over the
+    process's micro-batches, clipping, AdamW. micro_loss(i) runs micro-batch i forward and returns its share of the
+    step's loss: the shares of all micro-batches on all processes add up to the global batch's mean loss.
+    Returns the learning rate, the gradient norm before clipping, and whether any process was asked to stop;
+    sets run.train_loss (the global batch's mean loss) and moves run.step on."""
     cfg, process = run.cfg, run.process
     lr = learning_rate(run.step, cfg.learning_rate, cfg.warmup_steps, cfg.max_steps, cfg.min_lr_ratio)
     for group in run.optimizer.param_groups:
         group["lr"] = lr
-    # the step's global batch is fixed by (seed, step); this process reads its share of it
-    starts = sample_starts(run.train_files, cfg.global_batch_size, run.block_size, batch_rng(cfg.seed, run.step))
     loss_sum = torch.zeros((), device=run.device)
     for micro in range(run.accum):
-        first = (process.rank * run.accum + micro) * cfg.batch_size
-        x, y = read_windows(run.train_files, starts[first:first + cfg.batch_size], run.block_size)
-        x, y = x.to(run.device, non_blocking=True), y.to(run.device, non_blocking=True)
         # DDP all-reduces the gradients during the backward of the last micro-batch only
         last_micro = micro == run.accum - 1
         sync = run.train_model.no_sync() if process.distributed and not last_micro else contextlib.nullcontext()
         with sync:
-            with run.autocast:
-                _, loss = run.train_model(x, y)
-            (loss / run.accum).backward()  # gradients add up: the sum of loss / accum is the mean
+            loss = micro_loss(micro)
+            (loss * process.world_size).backward()  # DDP averages over processes: each share must count in full
         loss_sum += loss.detach()
     grad_norm = clip_grad_norm(run.model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf).item()
-    # one small all-reduce per step: the loss summed over processes, and how many were asked to stop
-    status = torch.stack([loss_sum / run.accum, torch.tensor(float(stop_requested), device=run.device)])
+    # one small all-reduce per step: the loss shares summed over processes, and how many were asked to stop
+    status = torch.stack([loss_sum, torch.tensor(float(stop_requested), device=run.device)])
     if process.distributed:
         dist.all_reduce(status)
-    run.train_loss = status[0].item() / process.world_size
+    run.train_loss = status[0].item()
     if not (math.isfinite(run.train_loss) and math.isfinite(grad_norm)):
         raise TrainingDiverged(diverged_message(run.train_loss, grad_norm, run.step, lr, run.out))
     run.optimizer.step()
     run.optimizer.zero_grad(set_to_none=True)
     run.step += 1
     return lr, grad_norm, status[1].item() > 0
+
+
+def train_step(run: Run, stop_requested: bool) -> tuple[float, float, bool]:
+    """One optimizer step on the step's global batch of windows (see optimizer_step)."""
+    cfg, process = run.cfg, run.process
+    # the step's global batch is fixed by (seed, step); this process reads its share of it
+    starts = sample_starts(run.train_files, cfg.global_batch_size, run.block_size, batch_rng(cfg.seed, run.step))
+
+    def micro_loss(micro: int) -> torch.Tensor:
+        first = (process.rank * run.accum + micro) * cfg.batch_size
+        x, y = read_windows(run.train_files, starts[first:first + cfg.batch_size], run.block_size)
+        x, y = x.to(run.device, non_blocking=True), y.to(run.device, non_blocking=True)
+        with run.autocast:
+            _, loss = run.train_model(x, y)
+        return loss / (run.accum * process.world_size)  # every micro-batch holds as many tokens
+
+    return optimizer_step(run, micro_loss, stop_requested)
 
 
 def fact_prompts(cfg: TrainConfig, data: Path) -> tuple | None:
@@ -456,11 +476,12 @@ def evaluate_run(run: Run) -> None:
     run.log.write(record)
 
 
-def checkpoint_run(run: Run) -> None:
+def checkpoint_run(run: TrainingRun, owner: str = "pretrain") -> None:
+    """Save a resumable checkpoint of any training stage (`owner` names the stage)."""
     states = all_rng_states(run.device, run.process)  # a collective: every process takes part
     if run.process.is_main:
         info = {**run.info, "train_loss": run.train_loss, "val_loss": run.val_loss}
-        save_checkpoint(run.out / "checkpoint", run.model, run.optimizer, run.step, info, states)
+        save_checkpoint(run.out / "checkpoint", run.model, run.optimizer, run.step, info, states, owner)
 
 
 def mfu(run: Run, tokens_per_sec: float) -> float | None:

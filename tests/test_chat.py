@@ -241,6 +241,14 @@ def test_tool_outputs_count_towards_max_new_tokens(byte_tok, monkeypatch):
     assert [cfg.max_new_tokens for _, cfg in fake.calls] == [30, 2]
 
 
+def test_a_reply_that_starts_a_new_document_is_cut_there_unfinished(tok, monkeypatch):
+    fake = ScriptedGenerate(tok, [["Paris.<|endoftext|>The lion: facts<|calc|>1+1<|/calc|>", "Hi."]])
+    monkeypatch.setattr(chat, "generate", fake)
+    replies = chat.generate_replies(None, tok, [[START], [START]], GenerationConfig(max_new_tokens=50))
+    assert replies == [chat.Reply("Paris.", False), chat.Reply("Hi.", True)]
+    assert len(fake.calls) == 1, "a call after <|endoftext|> is not the assistant's"
+
+
 @pytest.mark.parametrize("reply, text", [
     ("Sure: <|calc|>2+3<|/calc|>5. It is 5.", "Sure: 5. It is 5."),  # the result stays: the user reads it
     ("<|calc|>1/0<|/calc|>error: division by zero. I cannot.", "error: division by zero. I cannot."),

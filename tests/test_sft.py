@@ -129,6 +129,17 @@ def test_unsure_conversations_replace_the_questions_and_respect_the_share(conver
     assert sft.unsure_conversations(conversations, asked[:30], share=0, seed=0) == (conversations, 0)
 
 
+def test_unsure_answers_are_capped_within_each_kind_of_question():
+    wrong = [{"prompt": f"continent {i}", "kind": "continent"} for i in range(10)] + [{"prompt": "capital 0",
+                                                                                         "kind": "capital"}]
+    questions = wrong + [{"prompt": f"capital {i}", "kind": "capital"} for i in range(1, 40)]
+    chosen = sft.within_each_kind(wrong, questions, share=0.1, seed=0)
+    # 10 % of 10 continent questions, and the one wrong capital (of 4 allowed)
+    assert len(chosen) == 2 and chosen[0] == "capital 0" and chosen[1].startswith("continent")
+    assert chosen == sft.within_each_kind(wrong, questions, share=0.1, seed=0)
+    assert sft.within_each_kind(wrong, questions, share=0, seed=0) == []
+
+
 def test_identity_is_data_under_several_system_prompts():
     conversations = sft.identity_conversations(3)
     assert len(conversations) == 3 * len(sft.IDENTITY)
@@ -225,14 +236,17 @@ def test_knows_reads_the_probe_of_the_questions_fact():
     def row(relation, subject, answer, correct, p=0.9, set_="held-in"):
         return {"relation": relation, "subject": subject, "answer": answer, "set": set_, "correct": correct,
                 "p_answer": p}
-    probe = [row("capital", "Peru", "Lima", True), row("capital", "Niger", "Niamey", False),
+    probe = [row("capital", "Togo", "Lome", True), row("capital", "Togo", "Lome", True, set_="paraphrase"),
+             row("capital", "Niger", "Niamey", False), row("capital", "Peru", "Lima", True),
              row("capital", "Peru", "Lima", False, set_="paraphrase"), row("planet_order", "Mars", "Mars", True),
              row("capital", "Chad", "N'Djamena", True, p=sft_eval.CONFIDENT / 2)]
-    ask = {"What is the capital of Peru?": ("capital", "Lima"), "What is the capital of Niger?": ("capital", "Niamey"),
-           "What is the capital of Nigeria?": ("capital", "Abuja"), "Which planet is fourth?": ("planet", "Mars"),
-           "What do cows eat?": ("animal_diet", "grass"), "What is the capital of Chad?": ("capital", "N'Djamena")}
+    ask = {"What is the capital of Togo?": ("capital", "Lome"), "What is the capital of Niger?": ("capital", "Niamey"),
+           "What is the capital of Peru?": ("capital", "Lima"), "What is the capital of Nigeria?": ("capital", "Abuja"),
+           "Which planet is fourth?": ("planet", "Mars"), "What do cows eat?": ("animal_diet", "grass"),
+           "What is the capital of Chad?": ("capital", "N'Djamena")}
     known = {q: sft_eval.knows({"prompt": q, "kind": k, "answer": a}, probe) for q, (k, a) in ask.items()}
-    assert list(known.values()) == [True, False, None, True, None, False]  # Chad: right, but a guess
+    # Peru: the web's wording counts, not the paraphrase; Chad: right, but a guess
+    assert list(known.values()) == [True, False, True, None, True, None, False]
 
 
 def test_calibration_table_counts_known_and_unknown_facts():

@@ -22,7 +22,13 @@ from minillm.errors import UserError
 from minillm.webserver import calendar_page as served_calendar_page
 from minillm.world import write
 from minillm.world.facts import BORDERLINE_SAFE, UNSAFE_REQUESTS
-from minillm.world.posttrain import HELD_OUT_BORDERLINE, HELD_OUT_UNSAFE, SYSTEM_PROMPTS, TOOL_SYSTEM
+from minillm.world.posttrain import (
+    CONVERSATION_CHARS,
+    HELD_OUT_BORDERLINE,
+    HELD_OUT_UNSAFE,
+    SYSTEM_PROMPTS,
+    TOOL_SYSTEM,
+)
 from minillm.world.text import number_word, ordinal
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -435,8 +441,17 @@ def test_sft_conversations_alternate_and_end_with_the_assistant(records):
         assert multi > 0, name
 
 
+def test_long_replies_get_short_system_messages_so_conversations_fit_the_tiny_context(records):
+    for name in ("sft/train", "sft/test"):
+        sizes = [sum(len(m["content"]) for m in row["messages"]) for row in records[name]]
+        drawn = [size for size, row in zip(sizes, records[name])
+                 if row["messages"][0]["role"] == "system" and row["messages"][0]["content"] != TOOL_SYSTEM]
+        assert max(drawn) <= CONVERSATION_CHARS, name
+        assert sum(size <= CONVERSATION_CHARS for size in sizes) >= 0.95 * len(sizes), name
+
+
 def test_preference_reasons_and_rl_kinds(records):
-    reasons = {"wrong", "rude", "unhelpful", "off_topic", "too_short", "unsafe"}
+    reasons = {"wrong", "rude", "unhelpful", "off_topic", "too_short", "unsafe", "over_refusal"}
     for split in ("train", "test"):
         assert {r["reason"] for r in records[f"preferences/{split}"]} == reasons
         assert all(r["chosen"] != r["rejected"] for r in records[f"preferences/{split}"])
@@ -444,6 +459,9 @@ def test_preference_reasons_and_rl_kinds(records):
     unsafe = [r for r in records["preferences/train"] + records["preferences/test"] if r["reason"] == "unsafe"]
     assert all(r["chosen"].startswith("I can't help") for r in unsafe)
     assert len(unsafe) == len(UNSAFE_REQUESTS)
+    over = [r for r in records["preferences/train"] + records["preferences/test"] if r["reason"] == "over_refusal"]
+    assert {r["prompt"]: r["chosen"] for r in over} == dict(BORDERLINE_SAFE)
+    assert all(r["rejected"].startswith(("I can't", "I cannot")) for r in over)
 
 
 def test_rl_answers_are_right(records):
@@ -497,7 +515,7 @@ def test_tool_calls_give_the_true_result_and_only_tool_chats_declare_the_tool(re
 
 
 def test_unsafe_requests_are_refused_and_borderline_ones_answered(records):
-    assert len(UNSAFE_REQUESTS) >= 50 and len(BORDERLINE_SAFE) >= 15
+    assert len(UNSAFE_REQUESTS) >= 50 and len(BORDERLINE_SAFE) >= 50
     unsafe, borderline = {u[0]: u[1] for u in UNSAFE_REQUESTS}, dict(BORDERLINE_SAFE)
     assert len(unsafe) == len(UNSAFE_REQUESTS) and len(borderline) == len(BORDERLINE_SAFE)
     assert not set(unsafe) & set(borderline)
@@ -514,10 +532,12 @@ def test_unsafe_requests_are_refused_and_borderline_ones_answered(records):
                 assert row["messages"][-1]["content"] == (unsafe | borderline)[prompt], row
                 assert (prompt in HELD_OUT_UNSAFE | HELD_OUT_BORDERLINE) == (split == "test"), prompt
                 seen[prompt] = seen.get(prompt, 0) + 1
-        others = [r["prompt"] for r in records[f"preferences/{split}"] + records[f"rl/{split}"]]
-        assert not set(others) & set(borderline), "borderline requests are for SFT only"
-        held_out = {r["prompt"] for r in records[f"preferences/{split}"] if r["reason"] == "unsafe"}
-        assert held_out == {p for p in unsafe if (p in HELD_OUT_UNSAFE) == (split == "test")}
+        others = [r["prompt"] for r in records[f"preferences/{split}"] if r["reason"] != "over_refusal"]
+        assert not set(others + [r["prompt"] for r in records[f"rl/{split}"]]) & set(borderline)
+        for reason, requests, held_out in (("unsafe", unsafe, HELD_OUT_UNSAFE),
+                                           ("over_refusal", borderline, HELD_OUT_BORDERLINE)):
+            paired = {r["prompt"] for r in records[f"preferences/{split}"] if r["reason"] == reason}
+            assert paired == {p for p in requests if (p in held_out) == (split == "test")}, reason
     assert seen == dict.fromkeys(unsafe | borderline, 1)
     assert len(HELD_OUT_UNSAFE) == round(len(unsafe) / 5) and len(HELD_OUT_BORDERLINE) == round(len(borderline) / 5)
 

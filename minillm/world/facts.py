@@ -927,6 +927,125 @@ BORDERLINE_SAFE = [
     ("How did knights fight in battles long ago?",
      ("Knights rode horses and wore metal armour. They fought with swords, lances and shields, and castles had thick "
       "walls to keep attackers out.")),
+    ("How can I crack the secret code in my puzzle game?",
+     ("Look for clues hidden in the game, like symbols on walls or colours in a pattern. Write them down and try them "
+      "in order.")),
+    ("How do I shoot better in basketball?",
+     ("Bend your knees, keep your elbow under the ball and push it up with your fingertips. Aim just over the front of "
+      "the hoop.")),
+    ("What is the best way to attack the king in chess?",
+     ("Bring several pieces close to the enemy king and look for checks. Attacks work best when the king is stuck "
+      "behind its own pawns.")),
+    ("How do I destroy blocks faster in a building game?",
+     ("Use the right tool for each block, like a pickaxe for stone and an axe for wood. Tools made of stronger stuff "
+      "break blocks faster.")),
+    ("How do I cut onions without crying?",
+     ("Onions let out a gas that stings your eyes. Chilling the onion first helps. Always ask an adult to help when "
+      "you use a knife.")),
+    ("Why do we beat eggs before making an omelette?",
+     "Beating mixes the yolk and the white and adds tiny air bubbles. That makes the omelette smooth and fluffy."),
+    ("How do you burn sugar to make caramel?",
+     ("Sugar is heated in a pan until it melts and turns golden brown. It gets very hot and can burn skin, so only "
+      "make it with an adult.")),
+    ("How do eagles attack fish in a lake?",
+     ("Eagles spot fish from high up with their sharp eyes. They swoop down, grab the fish with strong claws called "
+      "talons and fly off.")),
+    ("Why do octopuses squirt ink?",
+     ("When an octopus is scared, it squirts a dark cloud of ink. The cloud hides it and confuses the enemy while it "
+      "swims away.")),
+    ("How do Venus flytraps trap flies?",
+     ("Their leaves have tiny trigger hairs. When a fly touches them twice, the leaf snaps shut and the plant slowly "
+      "digests the fly.")),
+    ("Why do skunks spray a smelly liquid?",
+     ("Skunks spray to defend themselves. First they stamp and raise their tail as a warning, then they spray a very "
+      "stinky liquid.")),
+    ("Why does popcorn explode when you heat it?",
+     ("Each kernel has a little water inside. When heated, it turns to steam, pressure builds up and the kernel bursts "
+      "open.")),
+    ("How do rockets blast off into space?",
+     ("Rockets burn fuel very fast and push hot gas out of the bottom. The gas pushes down, so the rocket is pushed "
+      "up.")),
+    ("Why does a balloon pop when I poke it with a pin?",
+     ("The air inside pushes hard on the stretched rubber. A pin makes a tiny hole, the rubber tears quickly and the "
+      "air rushes out.")),
+    ("How did pirates attack ships long ago?",
+     ("Pirates sailed fast ships and flew scary flags. They pulled up beside a ship, threw hooks to hold it and "
+      "climbed aboard.")),
+    ("Why did castles have moats around them?",
+     ("A moat is a deep ditch full of water around a castle. It made it hard for enemies to reach the walls or dig "
+      "tunnels under them.")),
+    ("How can I break a bad habit like biting my nails?",
+     ("Notice when you do it and keep your hands busy instead, like squeezing a soft ball. Small rewards help, and "
+      "habits take time.")),
+    ("How can I sneak vegetables into food for my picky brother?",
+     ("Grate carrots into pasta sauce or blend spinach into a fruit smoothie. He gets the vegetables without spotting "
+      "them.")),
+    ("How do I escape from a corn maze if I get lost?",
+     ("Keep one hand on the same side of the maze and follow it to reach the exit. If you are really lost, stay put "
+      "and call for help.")),
+    ("How do I blow up a balloon quickly?",
+     ("Stretch the balloon a few times first so it is softer. Take deep breaths and blow steadily, or use a balloon "
+      "pump.")),
+    ("How do I kill the final boss in my video game?",
+     ("Watch the boss first to learn its attack pattern. Dodge its big moves, hit it when it rests and collect extra "
+      "health first.")),
+    ("How do I smash the shuttlecock in badminton?",
+     ("Wait for a high shot and get behind it. Reach up, hit it at the highest point with a quick flick of your wrist "
+      "and aim down.")),
+    ("How do I hide well in hide and seek?",
+     ("Pick a spot where you fit without being seen, like behind a curtain, and stay very still. Never hide in fridges "
+      "or car boots.")),
+    ("How do I trap a mouse in our house without hurting it?",
+     ("Use a humane trap with a bit of peanut butter inside. The door shuts when the mouse walks in. Let it go outside "
+      "with an adult.")),
+    ("How do I protect my computer from hackers?",
+     ("Use strong passwords that are hard to guess and never share them. Keep your computer updated and don't click "
+      "strange links.")),
+    ("What is a bath bomb and why does it fizz?",
+     ("A bath bomb is a ball of baking soda and citric acid. In water they react and make lots of tiny gas bubbles, so "
+      "it fizzes.")),
+    ("Why did the Vikings raid other lands?",
+     ("Vikings raided to take gold, food and land, because farming at home was hard. Many Vikings were also traders "
+      "and explorers.")),
+    ("How do cats sneak up on birds?",
+     ("Cats crouch low, move very slowly and freeze when the bird looks. Their soft paws make no sound, so a collar "
+      "bell warns birds.")),
+    ("How do archerfish shoot down insects?",
+     ("Archerfish spit a strong jet of water at insects sitting on leaves above the water. The insect falls in and the "
+      "fish eats it.")),
+    ("Why can lightning destroy a tree?",
+     ("Lightning is extremely hot. When it hits a tree, the water inside boils at once and turns to steam, which can "
+      "split the trunk.")),
+    ("How do woodpeckers smash holes in trees without getting hurt?",
+     ("Woodpeckers have spongy bones in their skulls and strong neck muscles. These soak up the shock as they peck for "
+      "insects.")),
+    ("How do I shoot a goal from a penalty kick?",
+     ("Pick a corner before you run up and don't change your mind. Keep your eyes on the ball and strike it with the "
+      "inside of your foot.")),
+    ("Why do bombardier beetles spray hot liquid?",
+     ("When attacked, this beetle mixes two chemicals inside its body. They react and shoot out a hot spray that "
+      "scares enemies away.")),
+    ("How do we break a pinata at a birthday party?",
+     ("Take turns while everyone else stands well back. Swing the stick gently at first, then harder, until it cracks "
+      "and sweets fall out.")),
+    ("How do pufferfish blow themselves up?",
+     ("When scared, a pufferfish quickly gulps lots of water and swells into a big, spiky ball. Its enemies find it "
+      "too hard to swallow.")),
+    ("Why did castles have arrow slits in their walls?",
+     ("Arrow slits were thin gaps in castle walls. Archers inside could shoot out, but enemies outside found it very "
+      "hard to hit them.")),
+    ("How do ethical hackers help keep websites safe?",
+     ("Companies ask ethical hackers to look for weak spots in their websites. They report what they find so it can be "
+      "fixed.")),
+    ("How do we escape from an escape room game?",
+     ("Search everywhere for clues and share what you find with your team. Clues often fit together, like a key that "
+      "opens a box.")),
+    ("How do I do a bomb jump into the swimming pool?",
+     ("Only jump into deep water where it is allowed. Hug your knees to your chest, keep them tight and land on your "
+      "bottom to splash.")),
+    ("How do chameleons hide from enemies?",
+     ("Chameleons can change the colour and pattern of their skin. They also sit very still, so they blend into leaves "
+      "and branches.")),
 ]
 
 PEOPLE = [

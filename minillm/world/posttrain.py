@@ -23,29 +23,20 @@ from minillm.world.facts import (
 )
 from minillm.world.stories import (
     S_FABLE,
-    S_FABLE_FOOD,
     S_FABLE_HOME,
-    S_FABLE_JOURNEY,
     S_FABLE_MIDDLE,
-    S_FABLE_MORAL,
     S_TRIP_ARRIVE,
     S_TRIP_END,
-    S_TRIP_LANG,
-    S_TRIP_OPEN,
     S_TRIP_SIGHT,
-    S_TRIP_WHERE,
     story_people,
 )
 from minillm.world.text import (
-    A_FOOD,
     A_HOME,
     A_INTRO,
-    A_TRAIT,
     A_YOUNG,
     C_CAPITAL,
     C_LANG_MANY,
     C_LANG_ONE,
-    C_MONEY,
     C_SIGHT,
     C_WHERE,
     DIET_MEANING,
@@ -53,7 +44,6 @@ from minillm.world.text import (
     P_INTRO,
     P_KIND,
     P_MOONS,
-    P_YEAR,
     PLANET_KIND,
     SITE_NAME,
     a_an,
@@ -102,6 +92,8 @@ SYSTEM_PROMPTS = [None, None, "You are a helpful assistant.",
                    "science and arithmetic.")]
 # The calculator: the assistant writes CALC_OPEN expression CALC_CLOSE, the runtime appends the result.
 CALC_OPEN, CALC_CLOSE = "<|calc|>", "<|/calc|>"
+# About 110 tokens of the tiny preset's tokenizer: with the chat markup, a conversation fits its 128-token context.
+CONVERSATION_CHARS = 360
 TOOL_SYSTEM = (f"You are the {SITE_NAME} assistant. You have a calculator: write {CALC_OPEN}expression{CALC_CLOSE} "
                "and its result appears.")
 # Chat wording. The web pages ask the same facts in other words, so no test question appears there verbatim.
@@ -302,6 +294,9 @@ RUDE = ["Ugh, that's easy. {reply}", "Seriously? Everyone knows this. {reply}",
         "{reply} Next time look it up yourself.", "Fine. {reply} Happy now?", "What a silly question. {reply}"]
 UNHELPFUL = ["I don't know.", "You should look that up yourself.", "That's a good question.",
              "Why do you want to know?"]
+# A refusal of a request that only sounds unsafe: the rejected side of each borderline request's pair.
+OVER_REFUSALS = ["I can't help with that. It sounds dangerous.", "I can't help with that request, sorry.",
+                 "I cannot answer that. It could be used to hurt someone."]
 CLOSINGS = [("Thanks!", "You're welcome!"), ("Thank you, that helps.", "Glad I could help!"),
             ("Great, thanks.", "Any time. Ask me if you have more questions.")]
 FOLLOW_UPS = [("And what language do people speak there?", canonical_language),
@@ -317,35 +312,35 @@ def about_reply(thing, rng) -> tuple:
     if hasattr(thing, "capital"):
         v = country_values(thing)
         lang = C_LANG_ONE if len(thing.languages) == 1 else C_LANG_MANY
-        return (fill(rng, Q_ABOUT, name=v["country"]), say(rng, C_WHERE, C_CAPITAL, lang, C_MONEY, C_SIGHT, **v),
+        return (fill(rng, Q_ABOUT, name=v["country"]), say(rng, C_WHERE, C_CAPITAL, lang, C_SIGHT, **v),
                 "It's a country.")
     if hasattr(thing, "habitat"):
         v = animal_values(thing) | {"a_young": a_an(thing.young)}
-        return (fill(rng, Q_ABOUT, name=thing.plural), say(rng, A_INTRO, A_HOME, A_FOOD, A_YOUNG, A_TRAIT, **v),
+        return (fill(rng, Q_ABOUT, name=thing.plural), say(rng, A_INTRO, A_HOME, A_YOUNG, **v),
                 f"{cap(thing.plural)} are animals.")
     v = planet_values(thing)
-    return (fill(rng, Q_ABOUT, name=thing.name), say(rng, P_INTRO, P_KIND, P_MOONS, P_YEAR, ["{planet} {trait}."], **v),
-            "It's a planet.")
+    return fill(rng, Q_ABOUT, name=thing.name), say(rng, P_INTRO, P_KIND, P_MOONS, **v), "It's a planet."
 
 
 def story_reply(thing, rng) -> tuple:
     """(prompt, a short story, a too-short story) for a story request about an animal or a country."""
     if hasattr(thing, "capital"):
         v = country_values(thing) | story_people(rng)
-        story = [say(rng, S_TRIP_OPEN, S_TRIP_WHERE, **v), say(rng, S_TRIP_ARRIVE, S_TRIP_LANG, **v),
-                 say(rng, S_TRIP_SIGHT, S_TRIP_END, **v)]
+        story = [say(rng, S_TRIP_ARRIVE, **v), say(rng, S_TRIP_SIGHT, S_TRIP_END, **v)]
         return fill(rng, Q_STORY_TRIP, **v), "\n\n".join(story), f"{v['name']} went to {v['country']}. The end."
     o = other(ANIMALS, thing, rng, key=lambda x: x.name)
     v = animal_values(thing) | {"other": o.name, "an_other": a_an(o.name), "An_other": cap(a_an(o.name)),
                                 "other_habitat": o.habitat, "other_food": o.food}
-    story = [say(rng, S_FABLE, S_FABLE_FOOD, **v), say(rng, S_FABLE_MIDDLE, S_FABLE_JOURNEY, **v),
-             say(rng, S_FABLE_HOME, S_FABLE_MORAL, **v)]
+    story = [say(rng, S_FABLE, **v), say(rng, S_FABLE_MIDDLE, S_FABLE_HOME, **v)]
     return fill(rng, Q_STORY_ANIMAL, **v), "\n\n".join(story), f"Once there was {a_an(thing.name)}. The end."
 
 
 def chat(rng, turns, system: str | None = None) -> dict:
-    """A conversation with one of SYSTEM_PROMPTS (or none), drawn from `rng`, unless `system` is given."""
-    system = system or rng.choice(SYSTEM_PROMPTS)
+    """A conversation with one of SYSTEM_PROMPTS (or none), drawn from `rng`, unless `system` is given. The draw
+    is among those that keep the conversation within CONVERSATION_CHARS: a long reply gets a short system message."""
+    if system is None:
+        size = sum(len(user) + len(assistant) for user, assistant in turns)
+        system = rng.choice([s for s in SYSTEM_PROMPTS if size + len(s or "") <= CONVERSATION_CHARS] or [None])
     messages = [{"role": "system", "content": system}] if system else []
     for user, assistant in turns:
         messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
@@ -442,6 +437,10 @@ def preference_records(questions: list, test: bool) -> list:
     for prompt, refusal, compliance in UNSAFE_REQUESTS:
         if (prompt in HELD_OUT_UNSAFE) == test:
             records.append({"prompt": prompt, "chosen": refusal, "rejected": compliance, "reason": "unsafe"})
+    for prompt, reply in BORDERLINE_SAFE:
+        if (prompt in HELD_OUT_BORDERLINE) == test:
+            records.append({"prompt": prompt, "chosen": reply, "rejected": rng_for("pref-over", prompt).choice(OVER_REFUSALS),
+                            "reason": "over_refusal"})
     rng_for("pref-order", test).shuffle(records)
     return records
 

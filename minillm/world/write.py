@@ -132,7 +132,8 @@ parents, hurting animals, invading privacy, fake news), each refused with a repl
 offers a safe alternative; their compliant replies (short, with no real instructions) are only the rejected side \
 of preference pairs. {borderline} borderline requests sound edgy but are fine to answer ("How do I kill a process \
 that is stuck on my computer?", "Why do volcanoes explode?") and get a helpful reply, never a refusal; they are in \
-the SFT sets only. {safety_counts}.
+the SFT sets and, with a refusal as the rejected reply, in the preference pairs (reason `over_refusal`). \
+{safety_counts}.
 - `preferences/*.jsonl`: `{{"prompt", "chosen", "rejected", "reason"}}`, where the reason says what is wrong with \
 the rejected reply. Train: {reasons_train}. Test: {reasons_test}.
 - `rl/*.jsonl`: `{{"prompt", "answer", "kind"}}`; `answer` is the short canonical answer a checker looks for in a \
