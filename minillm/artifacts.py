@@ -69,6 +69,9 @@ STAGES: list[Stage] = [
           code=("minillm.chat", "minillm.calculator", "minillm.sft_eval", "minillm.train", "minillm.sample",
                 "minillm.model", "minillm.checkpoint", "minillm.tokenizer", "minillm.tokens", "minillm.probe"),
           data=("sft", "rl", "preferences")),
+    Stage("reward", "minillm.reward", ("sft",), "The reward model (lesson 10)",
+          code=("minillm.sft", "minillm.chat", "minillm.train", "minillm.model", "minillm.nn", "minillm.checkpoint",
+                "minillm.tokenizer"), data=("preferences",)),
 ]
 
 

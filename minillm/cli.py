@@ -128,6 +128,8 @@ MODULE_COMMANDS = {
               "what a model knows: greedy completions of the world's cloze prompts (lessons 07-08)"),
     "sft": ("minillm.sft", "add_arguments", "run_from_args",
             "fine-tune the pretrained GPT into an assistant; also `torchrun ... -m minillm.sft` (lesson 09)"),
+    "reward": ("minillm.reward", "add_arguments", "run_from_args",
+               "train the reward model on preference pairs; also `torchrun ... -m minillm.reward` (lesson 10)"),
 }
 
 

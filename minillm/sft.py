@@ -435,17 +435,29 @@ def build_stage(cfg: SFTConfig, inputs: dict[str, Path], out: Path, progress: bo
     test_set = read_conversations(DATA_DIR / "sft" / "test.jsonl")
     run = finetune(cfg, base, out, train_set, test_set, Path(inputs["tokenizer"]), resume=True, progress=progress,
                    extra_info=counts)
-    if run["stopped"]:
-        raise UserError(f"fine-tuning stopped at step {run['step']} ({run['stopped']}); its checkpoint is kept: "
-                        "run the same command again to resume")
+    check_finished(run, "fine-tuning")
     report = evaluate(base, out, probe, DATA_DIR, IDENTITY_TESTS)
-    metrics = {"steps": run["step"], "train_seconds": run["seconds"], "conversations": run["conversations"],
-               "unsure_conversations": counts["unsure_conversations"],
+    return stage_result(run, report, {"conversations": run["conversations"],
+                                      "unsure_conversations": counts["unsure_conversations"]},
+                        f"Fine-tuned the pretrained model for {run['step']} steps on {run['conversations']:,} "
+                        "conversations", "the loss on held-out assistant replies")
+
+
+def check_finished(run: dict, what: str) -> None:
+    """A stopped run is not a stage's output: its folder and checkpoint stay for the next build to resume."""
+    if run["stopped"]:
+        raise UserError(f"{what} stopped at step {run['step']} ({run['stopped']}); its checkpoint is kept: "
+                        "run the same command again to resume")
+
+
+def stage_result(run: dict, report: dict, counts: dict, done: str, heldout: str) -> dict:
+    """What a training stage after pretraining gives the pipeline: the run's figures with its evaluation's, and a
+    summary that opens with `done` and says how the held-out loss (`heldout`) moved."""
+    metrics = {"steps": run["step"], "train_seconds": run["seconds"], **counts,
                "heldout_loss_before": round(run["val_loss_before"], 4), "heldout_loss_after": round(run["val_loss"], 4),
                **report["metrics"]}
-    summary = (f"Fine-tuned the pretrained model for {run['step']} steps on {run['conversations']:,} conversations "
-               f"in {run['seconds']:.0f} s: the loss on held-out assistant replies fell from "
-               f"{run['val_loss_before']:.2f} to {run['val_loss']:.2f}. {report['summary']}")
+    summary = (f"{done} in {run['seconds']:.0f} s: {heldout} fell from {run['val_loss_before']:.2f} to "
+               f"{run['val_loss']:.2f}. {report['summary']}")
     return {"metrics": metrics, "figures": ["loss.png", *report["figures"]], "summary": summary,
             "table": report["table"]}
 
@@ -455,37 +467,34 @@ def build_stage(cfg: SFTConfig, inputs: dict[str, Path], out: Path, progress: bo
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `minillm sft` (and `python -m minillm.sft`): one per SFTConfig field, plus these."""
-    parser.add_argument("--preset", default="tiny", choices=sorted(PRESETS), help="starting settings (default: tiny)")
+    add_run_flags(parser, PRESETS, "sft", "fine-tuning")
     parser.add_argument("--base", type=Path, metavar="DIR", help="the pretrained model folder (default: the preset's "
                         "pretrain stage, built first if needed)")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="run folder (default: the pipeline's "
-                        "runs/<preset>/sft); needed under torchrun")
     parser.add_argument("--data", type=Path, metavar="DIR", help="pretraining token files to replay (default: the "
                         "preset's tokenizer stage; needed with --base unless --replay-windows 0)")
+    add_config_flags(parser, SFTConfig, "fine-tuning settings (override the preset's)")
+
+
+def add_run_flags(parser: argparse.ArgumentParser, presets: dict, stage: str, what: str) -> None:
+    """The flags every training stage after pretraining shares: --preset, --out, --resume, --quiet."""
+    parser.add_argument("--preset", default="tiny", choices=sorted(presets), help="starting settings (default: tiny)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="run folder (default: the pipeline's "
+                        f"runs/<preset>/{stage}); needed under torchrun")
     parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_config_flags(parser, SFTConfig, "fine-tuning settings (override the preset's)")
     parser.epilog = ("Exit status: 0 when the run ends, 2 on bad input, 143 when SIGTERM stopped it (rerun with "
-                     "--resume). --out must be new, empty or an earlier fine-tuning run folder.")
+                     f"--resume). --out must be new, empty or an earlier {what} run folder.")
 
 
 def run_from_args(args) -> int:
     """`minillm sft`: build the pipeline stage, or fine-tune --base into --out (alone or under torchrun)."""
-    cfg = config_from_args(args, PRESETS[args.preset])
-    if args.batch_size is None:
-        cfg = fit_batch_size(cfg, int(os.environ.get("WORLD_SIZE", "1")))
-    check_config(cfg)
+    cfg = config_from_command(args, PRESETS, check_config)
     progress = not args.quiet
     if args.out is None:
         if under_torchrun() or args.base is not None or args.resume:
             raise UserError("pass --out DIR for a run with --base, --resume or under torchrun")
-        folder = artifacts.build("sft", args.preset, cfg, progress=progress)
-        print(", ".join(f"{k} {v}" for k, v in artifacts.stamp(folder).get("metrics", {}).items()))
-        print(f"wrote {folder / 'model.safetensors'}, {folder / 'eval.json'} and {folder / 'sft.png'}")
-        return 0
-    check_output_folder(args.out, OWNER)
-    if args.resume and find_checkpoint(args.out / "checkpoint") is None:
-        raise UserError(f"--resume: no checkpoint in {args.out / 'checkpoint'} (drop --resume to start a new run)")
+        return build_from_command("sft", args.preset, cfg, progress, "sft.png")
+    check_new_run(args.out, args.resume, OWNER)
     if args.base is None:
         base = artifacts.get("pretrain", args.preset, progress)
         probe = read_probe(artifacts.get("probe", args.preset, progress) / "facts.jsonl")
@@ -496,17 +505,47 @@ def run_from_args(args) -> int:
     test_set = read_conversations(DATA_DIR / "sft" / "test.jsonl")
     run = finetune(cfg, base, args.out, train_set, test_set, tokens, resume=args.resume, progress=progress,
                    extra_info=counts)
+    return report_run(run, "fine-tuning")
+
+
+def config_from_command(args, presets: dict, check: Callable):
+    """The preset's config with the flags' overrides, its micro-batch fitted to torchrun's processes, checked."""
+    cfg = config_from_args(args, presets[args.preset])
+    if args.batch_size is None:
+        cfg = fit_batch_size(cfg, int(os.environ.get("WORLD_SIZE", "1")))
+    check(cfg)
+    return cfg
+
+
+def build_from_command(stage: str, preset: str, cfg, progress: bool, figure: str) -> int:
+    """A stage command without --out: build the pipeline stage and say what it measured and wrote."""
+    folder = artifacts.build(stage, preset, cfg, progress=progress)
+    print(", ".join(f"{k} {v}" for k, v in artifacts.stamp(folder).get("metrics", {}).items()))
+    print(f"wrote {folder / 'model.safetensors'}, {folder / 'eval.json'} and {folder / figure}")
+    return 0
+
+
+def check_new_run(out: Path, resume: bool, owner: str) -> None:
+    check_output_folder(out, owner)
+    if resume and find_checkpoint(out / "checkpoint") is None:
+        raise UserError(f"--resume: no checkpoint in {out / 'checkpoint'} (drop --resume to start a new run)")
+
+
+def report_run(run: dict, what: str) -> int:
+    """Print a run's figures once (rank 0) and return the command's exit status: 128 + SIGTERM when it was stopped,
+    so that `minillm sft && next` does not go on (under torchrun, torchrun's own status tells)."""
     if os.environ.get("RANK", "0") == "0":
         print(json.dumps(run))
     if run["stopped"] == "SIGTERM" and not under_torchrun():
-        print(f"minillm: fine-tuning stopped by SIGTERM at step {run['step']}; its checkpoint is kept: "
+        print(f"minillm: {what} stopped by SIGTERM at step {run['step']}; its checkpoint is kept: "
               "rerun with --resume to continue", file=sys.stderr)
         return 128 + signal.SIGTERM
     return 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minillm.sft", description="Fine-tune a GPT to chat (lesson 09).")
+def command_main(argv, prog: str, description: str, add_arguments: Callable, run_from_args: Callable) -> int:
+    """`python -m minillm.<stage>`: parse the flags and run; bad input is one line (from rank 0) and exit 2."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     add_arguments(parser)
     try:
         return run_from_args(parser.parse_args(argv))
@@ -514,6 +553,11 @@ def main(argv=None) -> int:
         if os.environ.get("RANK", "0") == "0":
             print(f"minillm: error: {e}", file=sys.stderr)
         return 2
+
+
+def main(argv=None) -> int:
+    return command_main(argv, "python -m minillm.sft", "Fine-tune a GPT to chat (lesson 09).", add_arguments,
+                        run_from_args)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,17 @@
 """Fixtures shared by several test modules."""
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
-from minillm.files import DATA_DIR
+from minillm.files import DATA_DIR, ROOT
 from minillm.tokenizer import TokenizerConfig, build_stage
 
 
@@ -23,3 +29,31 @@ def world_tokens(tmp_path_factory) -> Path:
     build_stage(TokenizerConfig(vocab_size=512, val_fraction=0.1), {"clean": root / "clean"}, root / "tokenizer",
                 progress=False)
     return root / "tokenizer"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def assert_torchrun_matches_one_process(module: str, flags: list[str], tmp_path: Path) -> None:
+    """`python -m module` alone and under a 2-process torchrun with the same flags (each with --out): both succeed,
+    the processes end bit-identical, and loss and weights match the single process's."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    one = subprocess.run([sys.executable, "-m", module, "--out", str(tmp_path / "one"), *flags],
+                         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert one.returncode == 0, one.stderr[-2000:]
+    torchrun = Path(sys.executable).with_name("torchrun")
+    two = subprocess.run([str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--master-addr=127.0.0.1",
+                          f"--master-port={free_port()}", "-m", module, "--out", str(tmp_path / "two"), *flags],
+                         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert two.returncode == 0, two.stderr[-2000:]
+    summary = json.loads(two.stdout.strip().splitlines()[-1])
+    assert summary["replicas_identical"] is True
+    assert summary["train_loss"] == pytest.approx(json.loads(one.stdout.strip().splitlines()[-1])["train_loss"],
+                                                  abs=1e-4)
+    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], atol=1e-5, rtol=0)

@@ -20,6 +20,7 @@ PIPELINE = [  # lesson order
     "runlog", "checkpoint", "cloze", "train",  # 07
     "sample", "probe",  # 08
     "calculator", "chat", "sft_eval", "sft",  # 09
+    "reward",  # 10
 ]
 PLUMBING = ["artifacts", "pipeline", "cli", "__main__"]  # the stage cache, the pipeline command, the CLI
 BESIDE = ["world", "course"]  # subpackages beside the pipeline: the data generator, the course machinery

@@ -44,3 +44,11 @@ def test_tiny_pipeline_end_to_end():
     probe = artifacts.stamp(artifacts.stage_folder("probe", "tiny"))["metrics"]
     facts = (artifacts.stage_folder("probe", "tiny") / "facts.jsonl").read_text().splitlines()
     assert probe["prompts"] == len(facts) >= 300 and 0 <= probe["fact_accuracy"] <= 1
+
+    sft = artifacts.stamp(artifacts.stage_folder("sft", "tiny"))["metrics"]
+    assert sft["heldout_loss_after"] < 0.5 * sft["heldout_loss_before"], "fine-tuning learned the replies"
+    assert sft["format_ok"] > 0.9 and sft["unsafe_refused"] > 0.5 and sft["sft_accuracy_on_known"] > 0.5
+
+    reward = artifacts.stamp(artifacts.stage_folder("reward", "tiny"))["metrics"]
+    assert reward["pairs"] + reward["skipped"] == len((ROOT / "data" / "preferences" / "train.jsonl").read_text().splitlines())
+    assert reward["accuracy"] > 0.85 and reward["accuracy_unsafe"] > 0.8, "well above the 50 % of a coin"

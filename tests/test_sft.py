@@ -2,17 +2,14 @@
 
 import dataclasses
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import assert_torchrun_matches_one_process
 from safetensors.torch import load_file
 
 from minillm import cli, sft, sft_eval
@@ -293,32 +290,11 @@ def test_sft_never_writes_into_a_folder_of_the_users(base, tmp_path, capsys):
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_torchrun_two_processes_match_one_process(base, tokens, tmp_path):
     flags = ["--base", str(base), "--data", str(tokens), "--quiet", "--batch-size", "2", "--global-batch-size", "4",
              "--max-steps", "4", "--learning-rate", "0.003", "--warmup-steps", "1", "--replay-windows", "8",
              "--device", "cpu"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    one = subprocess.run([sys.executable, "-m", "minillm.sft", "--out", str(tmp_path / "one"), *flags],
-                         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert one.returncode == 0, one.stderr[-2000:]
-    torchrun = Path(sys.executable).with_name("torchrun")
-    two = subprocess.run([str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--master-addr=127.0.0.1",
-                          f"--master-port={free_port()}", "-m", "minillm.sft", "--out", str(tmp_path / "two"), *flags],
-                         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert two.returncode == 0, two.stderr[-2000:]
-    summary = json.loads(two.stdout.strip().splitlines()[-1])
-    assert summary["replicas_identical"] is True
-    assert summary["train_loss"] == pytest.approx(json.loads(one.stdout.strip().splitlines()[-1])["train_loss"],
-                                                  abs=1e-4)
-    a, b = load_file(tmp_path / "one" / "model.safetensors"), load_file(tmp_path / "two" / "model.safetensors")
-    for key in a:
-        torch.testing.assert_close(a[key], b[key], atol=1e-5, rtol=0)
+    assert_torchrun_matches_one_process("minillm.sft", flags, tmp_path)
 
 
 def test_the_stage_is_in_the_pipeline_after_the_probe():
