@@ -248,17 +248,18 @@ def plot_eval(metrics: dict, calibration: dict, path: Path) -> None:
 
     fig = Figure(figsize=(11, 3.8), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[2.2, 1])
-    bars = [("facts\n(base: few-shot)", metrics["base_fact_accuracy"], metrics["sft_fact_accuracy"]),
-            ("sums\n(without / with tool)", metrics["arithmetic_without_tool"], metrics["arithmetic_with_tool"]),
+    bars = [("facts", metrics["base_fact_accuracy"], metrics["sft_fact_accuracy"]),
+            ("sums", metrics["arithmetic_without_tool"], metrics["arithmetic_with_tool"]),
             ("unsafe\nrefused", None, metrics["unsafe_refused"]), ("safe\nrefused", None, metrics["safe_refused"]),
             ("borderline\nrefused", None, metrics["borderline_refused"]),
             ("ends its\nturn", None, metrics["format_ok"]), ("knows\nits name", None, metrics["identity"])]
     for i, (label, before, after) in enumerate(bars):
         if before is not None:
-            bar = left.bar(i - 0.2, before, 0.4, color="tab:gray", label="base model / no tool" if i == 0 else None)
+            bar = left.bar(i - 0.2, before, 0.4, color="tab:gray",
+                           label="facts: base model, few-shot · sums: assistant without the tool" if i == 0 else None)
             left.bar_label(bar, [pct(before)], fontsize=7)
         bar = left.bar(i + (0.2 if before is not None else 0), after or 0, 0.4, color="tab:blue",
-                       label="assistant" if i == 0 else None)
+                       label="assistant (sums: with the tool)" if i == 0 else None)
         left.bar_label(bar, [pct(after)], fontsize=7)
     left.set_xticks(range(len(bars)), [b[0] for b in bars], fontsize=8)
     left.set_ylim(0, 1.1)
@@ -271,8 +272,8 @@ def plot_eval(metrics: dict, calibration: dict, path: Path) -> None:
         bottom = [b + v for b, v in zip(bottom, values)]
     right.set_xticks([0, 1], [f"base knew\n(n={calibration['known']['n']})",
                               f"base did not\n(n={calibration['unknown']['n']})"], fontsize=8)
-    right.set_title("assistant's replies", fontsize=9)
-    right.legend(fontsize=8)
+    right.set_title("assistant's replies", fontsize=9, pad=22)
+    right.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
 
