@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from minillm.chat import reply_text
 from minillm.errors import UserError
+from minillm.reward import last_token_index
 
 # ----------------------------------------------------------------------------- verifiable rewards
 
@@ -131,8 +132,7 @@ def kl_shaped_rewards(scores: torch.Tensor, logprobs: torch.Tensor, ref_logprobs
     to the reference, which keeps the policy near the SFT model), plus each row's score (B,) on its last reply
     token. A row with no reply token gets nothing."""
     rewards = -kl_coef * (logprobs - ref_logprobs) * mask  # (B, T)
-    positions = torch.arange(mask.size(1), device=mask.device).expand_as(mask)
-    last = torch.where(mask.bool(), positions, -1).max(dim=1).values  # (B,): -1 for an empty row
+    last = last_token_index(mask)  # (B,): -1 for an empty row
     rows = torch.nonzero(last >= 0).squeeze(1)
     return rewards.index_put((rows, last[rows]), scores[rows].to(rewards.dtype), accumulate=True)
 

@@ -5,7 +5,6 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import free_port
 from safetensors.torch import load_file
 
 from minillm import checkpoint, cloze, tokens, train
@@ -365,12 +365,6 @@ def test_stopped_build_is_not_a_finished_artifact_and_resumes(data, tmp_path):
 
 
 # ----------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def micro_flags(cfg: train.TrainConfig) -> list[str]:
