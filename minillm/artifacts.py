@@ -72,6 +72,10 @@ STAGES: list[Stage] = [
     Stage("reward", "minillm.reward", ("sft",), "The reward model (lesson 10)",
           code=("minillm.sft", "minillm.chat", "minillm.train", "minillm.model", "minillm.nn", "minillm.checkpoint",
                 "minillm.tokenizer"), data=("preferences",)),
+    Stage("rl", "minillm.rl_stage", ("sft", "reward"), "Reinforcement learning: PPO, GRPO and DPO (lesson 11)",
+          code=("minillm.rl", "minillm.rl_train", "minillm.dpo", "minillm.reward", "minillm.sft", "minillm.sft_eval",
+                "minillm.chat", "minillm.calculator", "minillm.sample", "minillm.train", "minillm.model",
+                "minillm.checkpoint"), data=("rl", "preferences", "sft")),
 ]
 
 

@@ -208,6 +208,8 @@ def _special_id(tok: Tokenizer, token: str) -> int:
 class Reply(NamedTuple):
     text: str  # tool calls and their outputs included
     finished: bool  # the model ended its turn (<|im_end|>) within the length limit
+    tokens: list[int]  # the reply's token ids, tool outputs included, then <|im_end|> when finished
+    chosen: list[int]  # 1 on each token the model chose, 0 on the calculator's outputs (lesson 11 trains on 1s)
 
 
 def generate_replies(model, tok: Tokenizer, prompts: list[list[int]], cfg: GenerationConfig,
@@ -219,10 +221,12 @@ def generate_replies(model, tok: Tokenizer, prompts: list[list[int]], cfg: Gener
     <|/calc|> (at most `max_calls` times), the row is cut there, the calculator's output is appended to it,
     and the rows that called the tool are generated again, together, until none calls it.
     """
-    cfg = dataclasses.replace(cfg, eos_token_id=_special_id(tok, IM_END))
+    im_end = _special_id(tok, IM_END)
+    cfg = dataclasses.replace(cfg, eos_token_id=im_end)
     calc_end = tok.special_tokens.get(CALC_END)
     end_of_text = tok.special_tokens.get(END_OF_TEXT)
     replies: list[list[int]] = [[] for _ in prompts]
+    chosen: list[list[int]] = [[] for _ in prompts]
     finished = [False] * len(prompts)
     pending = list(range(len(prompts)))
     while pending:
@@ -235,14 +239,17 @@ def generate_replies(model, tok: Tokenizer, prompts: list[list[int]], cfg: Gener
             new = new[:budget[row]]
             if end_of_text in new:
                 new, finished[row] = new[:new.index(end_of_text)], False
+            output = []
             if calc_end in new and replies[row].count(calc_end) < max_calls:
                 new = new[:new.index(calc_end) + 1]
-                new += tok.encode(tool_output(_expression(tok, replies[row] + new)))
+                output = tok.encode(tool_output(_expression(tok, replies[row] + new)))
                 calling.append(row)
                 finished[row] = False
-            replies[row] += new
+            replies[row] += new + output
+            chosen[row] += [1] * len(new) + [0] * len(output)
         pending = [row for row in calling if len(replies[row]) < cfg.max_new_tokens]
-    return [Reply(tok.decode(reply), done) for reply, done in zip(replies, finished)]
+    return [Reply(tok.decode(reply), done, reply + [im_end] * done, mask + [1] * done)
+            for reply, mask, done in zip(replies, chosen, finished)]
 
 
 def _expression(tok: Tokenizer, reply: list[int]) -> str:

@@ -130,6 +130,11 @@ MODULE_COMMANDS = {
             "fine-tune the pretrained GPT into an assistant; also `torchrun ... -m minillm.sft` (lesson 09)"),
     "reward": ("minillm.reward", "add_arguments", "run_from_args",
                "train the reward model on preference pairs; also `torchrun ... -m minillm.reward` (lesson 10)"),
+    "rl": ("minillm.rl_stage", "add_arguments", "run_from_args",
+           ("PPO or GRPO from the assistant; without --out, the rl stage (PPO, GRPO, DPO and their evaluation); "
+            "also `torchrun ... -m minillm.rl_stage` (lesson 11)")),
+    "dpo": ("minillm.dpo", "add_arguments", "run_from_args",
+            "DPO on preference pairs; also `torchrun ... -m minillm.dpo` (lesson 11)"),
 }
 
 

@@ -9,14 +9,18 @@ group-relative advantages (no value model); and DPO's loss on preference pairs (
 Tensors are (B, T) over reply tokens with a mask (B, T) of 1 on real tokens, unless a docstring says otherwise.
 """
 
+import dataclasses
 import re
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from minillm.chat import reply_text
+from minillm.chat import IM_END, Reply, generate_replies, render_prompt, reply_text
 from minillm.errors import UserError
 from minillm.reward import last_token_index
+from minillm.sample import GenerationConfig
+from minillm.tokenizer import Tokenizer
 
 # ----------------------------------------------------------------------------- verifiable rewards
 
@@ -198,3 +202,86 @@ def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor, ref_cho
     rejected = policy_rejected - ref_rejected
     loss = -F.logsigmoid(beta * (chosen - rejected)).mean()
     return loss, beta * chosen.detach(), beta * rejected.detach()
+
+
+# ----------------------------------------------------------------------------- rollouts
+
+
+@dataclass
+class Rollouts:
+    """Replies the policy wrote, as one right-padded batch. Position j of a (B, T - 1) tensor is the choice of
+    token ids[:, j + 1] after reading ids[:, :j + 1]: what the policy, the reference and the value model read."""
+    ids: torch.Tensor  # (B, T) prompt and reply tokens, right-padded
+    mask: torch.Tensor  # (B, T - 1) 1 where the policy chose the next token: reply tokens, not tool outputs
+    span: torch.Tensor  # (B, T - 1) 1 from a reply's first token to its last, tool outputs included
+    replies: list[Reply]
+
+
+def question_conversation(question: dict, tool_system: str | None) -> list[dict]:
+    """How a question of data/rl is asked (as lesson 09's evaluation asks it): a sum under the system message that
+    declares the calculator, a fact on its own."""
+    head = [{"role": "system", "content": tool_system}] if tool_system and question["kind"] == "arithmetic" else []
+    return head + [{"role": "user", "content": question["prompt"]}]
+
+
+def roll_out(policy, tok: Tokenizer, conversations: list[list[dict]], cfg: GenerationConfig) -> Rollouts:
+    """The policy's reply to each conversation (calculator included), sampled with cfg, as a Rollouts batch.
+    A reply is cut where prompt and reply would outgrow the context (block_size + 1 tokens); a cut reply is
+    unfinished."""
+    prompts = [render_prompt(tok, c) for c in conversations]
+    room = policy.config.block_size + 1 - max(len(p) for p in prompts)
+    if room < 2:
+        raise UserError(f"a prompt of {max(len(p) for p in prompts)} tokens leaves no room for a reply in the "
+                        f"model's {policy.config.block_size}-token context")
+    replies = generate_replies(policy, tok, prompts, dataclasses.replace(cfg, max_new_tokens=min(cfg.max_new_tokens,
+                                                                                                 room)))
+    replies = [r if len(r.tokens) <= room else r._replace(finished=False, tokens=r.tokens[:room],
+                                                          chosen=r.chosen[:room]) for r in replies]
+    T = max(len(p) + max(len(r.tokens), 1) for p, r in zip(prompts, replies))
+    pad = tok.special_tokens[IM_END]
+    ids = torch.full((len(prompts), T), pad, dtype=torch.long)
+    mask = torch.zeros((len(prompts), T - 1))
+    span = torch.zeros((len(prompts), T - 1))
+    for i, (prompt, reply) in enumerate(zip(prompts, replies)):
+        row = prompt + reply.tokens
+        ids[i, :len(row)] = torch.tensor(row)
+        first = len(prompt) - 1  # the position that chooses the reply's first token
+        mask[i, first:first + len(reply.tokens)] = torch.tensor(reply.chosen, dtype=torch.float)
+        span[i, first:first + len(reply.tokens)] = 1
+    return Rollouts(ids, mask, span, replies)
+
+
+def token_logprobs(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """log p(ids[:, j + 1] | ids[:, :j + 1]) (B, T - 1) from the logits (B, T - 1, V) of ids[:, :-1]."""
+    return torch.log_softmax(logits.float(), dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+
+
+def entropy(logits: torch.Tensor) -> torch.Tensor:
+    """The entropy of each next-token distribution (B, T), in nats."""
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    return -(logp.exp() * logp).sum(-1)
+
+
+@torch.no_grad()
+def sequence_logprobs(model, ids: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+    """token_logprobs of `model` over a batch of token rows (B, T), read in chunks of batch_size rows."""
+    chunks = [token_logprobs(model(ids[i:i + batch_size, :-1])[0], ids[i:i + batch_size])
+              for i in range(0, ids.size(0), batch_size)]
+    return torch.cat(chunks)
+
+
+def kl_to_reference(logprobs: torch.Tensor, ref_logprobs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Each reply's KL estimate (B,): the sum over its chosen tokens of log pi - log pi_ref (k1; its mean over
+    replies sampled from pi is the KL divergence KL(pi || pi_ref) of the reply distributions)."""
+    return ((logprobs - ref_logprobs) * mask).sum(dim=1)
+
+
+def pass_at_k(n: int, correct: int, k: int) -> float:
+    """The chance that at least one of k replies drawn without replacement from n, `correct` of them right, is
+    right: 1 - C(n - c, k) / C(n, k), the unbiased estimate of Chen et al. (2021)."""
+    if n - correct < k:
+        return 1.0
+    fail = 1.0
+    for i in range(n - correct + 1, n + 1):
+        fail *= 1 - k / i
+    return 1 - fail

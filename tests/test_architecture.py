@@ -21,7 +21,7 @@ PIPELINE = [  # lesson order
     "sample", "probe",  # 08
     "calculator", "chat", "sft_eval", "sft",  # 09
     "reward",  # 10
-    "rl",  # 11
+    "rl", "rl_train", "dpo", "rl_stage",  # 11
 ]
 PLUMBING = ["artifacts", "pipeline", "cli", "__main__"]  # the stage cache, the pipeline command, the CLI
 BESIDE = ["world", "course"]  # subpackages beside the pipeline: the data generator, the course machinery

@@ -221,6 +221,20 @@ def test_generate_replies_runs_the_calculator(tok, monkeypatch):
     # what the runtime generated is exactly what `render` gives for the finished conversation
     finished = second[0] + tok.encode(".") + [tok.special_tokens[IM_END]]
     assert render(tok, question + [assistant(replies[0].text)])[0] == finished
+    assert prompts[0] + replies[0].tokens == finished
+
+
+def test_a_reply_marks_the_tokens_the_model_chose(tok, monkeypatch):
+    """Lesson 11 trains the policy on the tokens it chose: the calculator's output is not one of them."""
+    monkeypatch.setattr(chat, "generate", ScriptedGenerate(tok, [["It is <|calc|>2+3<|/calc|>9", "Hi"], ["."]]))
+    prompts = [render_prompt(tok, [user("What is 2+3?")]), render_prompt(tok, [user("Hi")])]
+    calc, hi = chat.generate_replies(None, tok, prompts, GenerationConfig(max_new_tokens=3 + 50))
+    before = len(tok.encode("It is ") + tok.encode("<|calc|>2+3<|/calc|>", allowed_special="all"))
+    five = len(tok.encode("5"))
+    assert calc.chosen == [1] * before + [0] * five + [1] * (len(tok.encode(".")) + 1)
+    assert len(calc.tokens) == len(calc.chosen) and calc.tokens[-1] == tok.special_tokens[IM_END]
+    assert tok.decode(calc.tokens[before:before + five]) == "5"
+    assert hi.tokens == tok.encode("Hi") + [tok.special_tokens[IM_END]] and hi.chosen == [1] * len(hi.tokens)
 
 
 def test_generate_replies_stops_calling_after_max_calls(byte_tok, monkeypatch):
@@ -245,7 +259,8 @@ def test_a_reply_that_starts_a_new_document_is_cut_there_unfinished(tok, monkeyp
     fake = ScriptedGenerate(tok, [["Paris.<|endoftext|>The lion: facts<|calc|>1+1<|/calc|>", "Hi."]])
     monkeypatch.setattr(chat, "generate", fake)
     replies = chat.generate_replies(None, tok, [[START], [START]], GenerationConfig(max_new_tokens=50))
-    assert replies == [chat.Reply("Paris.", False), chat.Reply("Hi.", True)]
+    assert [(r.text, r.finished) for r in replies] == [("Paris.", False), ("Hi.", True)]
+    assert replies[0].tokens == tok.encode("Paris."), "no <|im_end|> on an unfinished reply"
     assert len(fake.calls) == 1, "a call after <|endoftext|> is not the assistant's"
 
 

@@ -1,0 +1,485 @@
+"""Training the assistant with reinforcement learning: PPO and GRPO (lesson 11).
+
+Each iteration the policy (the fine-tuned assistant) writes replies to a batch of prompts, on the KV cache of
+lesson 08 (`minillm.rl.roll_out`); each reply gets a score, verifiable (`minillm.rl.verify` against data/rl's
+answers) or learned (lesson 10's reward model); then a few epochs of mini-batch steps move the policy towards the
+replies that beat expectations, with PPO's clipped objective (the pieces are in minillm.rl).
+
+- PPO (InstructGPT, Hugging Face TRL): per-token rewards -kl_coef x (log pi - log pi_ref) plus the score on the last
+  reply token; a value model estimates what each reply prefix will earn, and GAE turns rewards and values into
+  advantages. The value model is its own network, initialised from the reward model as InstructGPT does: it
+  already reads chat replies and judges them, and a separate network keeps its gradients out of the policy's.
+- GRPO (DeepSeekMath): several replies per prompt; a reply's advantage is its score against its group's, on every
+  one of its tokens; no value model. The KL to the reference is a loss term (the k3 estimate), not a reward.
+
+The policy, the value model and one AdamW over both live in one module (`PolicyAndValue`): one optimizer step,
+one DistributedDataParallel wrapper and one checkpoint for the pair. Under torchrun each process writes and learns
+from its share of the replies; gradients are averaged as in every other stage.
+"""
+
+import dataclasses
+import functools
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from tqdm.auto import tqdm
+
+from minillm.chat import IM_END, read_conversations
+from minillm.checkpoint import find_checkpoint, load_checkpoint, load_model
+from minillm.config import setting
+from minillm.devices import Process, StopSignal, autocast_for, init_distributed
+from minillm.errors import UserError
+from minillm.files import DATA_DIR, atomic_path, atomic_write_text, check_output_folder, claim_folder
+from minillm.model import GPT
+from minillm.nn import eval_mode
+from minillm.reward import RewardModel, load_reward_model, read_preferences, score_replies
+from minillm.rl import (
+    Rollouts,
+    entropy,
+    gae,
+    group_advantages,
+    kl_shaped_rewards,
+    kl_to_reference,
+    masked_mean,
+    policy_loss,
+    question_conversation,
+    roll_out,
+    token_logprobs,
+    value_loss,
+    verify,
+    whiten,
+)
+from minillm.runlog import MetricsLog
+from minillm.sample import GenerationConfig
+from minillm.sft import batch_indices
+from minillm.sft_eval import read_questions, tool_system
+from minillm.tokenizer import Tokenizer
+from minillm.train import (
+    OptimizerConfig,
+    TrainingRun,
+    accumulation_steps,
+    check_numbers,
+    check_optimizer,
+    checkpoint_run,
+    make_optimizer,
+    optimizer_step,
+    replicas_identical,
+)
+
+ALGOS = ("ppo", "grpo")
+REWARDS = ("verifiable", "model")
+
+
+@dataclass
+class RLConfig(OptimizerConfig):
+    """Settings of a PPO or GRPO run (`minillm rl`); every field is also a command-line flag."""
+    algo: str = setting("ppo", "ppo (a value model and GAE) or grpo (groups of replies per prompt, no value model)")
+    reward: str = setting("verifiable", "verifiable: data/rl's questions, scored by the checker; model: open-ended "
+                                        "requests, scored by the reward model")
+    iterations: int = setting(30, "rollout-and-update iterations")
+    rollouts: int = setting(64, "replies written per iteration over all processes")
+    group_size: int = setting(1, "replies per prompt (GRPO's group; at least 2 for GRPO)")
+    ppo_epochs: int = setting(2, "passes over each iteration's replies")
+    minibatches: int = setting(2, "optimizer steps per pass")
+    batch_size: int = setting(32, "replies per micro-batch on each process")
+    max_new_tokens: int = setting(48, "longest reply, tool outputs included")
+    temperature: float = setting(0.7, "sampling temperature of the rollouts: the policy is softmax(logits / "
+                                      "temperature), and its log-probabilities are taken at the same temperature")
+    kl_coef: float = setting(0.05, "weight of the KL to the reference (0: no leash)")
+    clip: float = setting(0.2, "PPO's clip range of the probability ratio")
+    vf_coef: float = setting(0.1, "weight of the value loss (PPO)")
+    value_clip: float = setting(0.2, "clip range of the value model's update (PPO)")
+    value_warmup: int = setting(3, "PPO: iterations that train only the value model first (its start, the reward "
+                                   "model, knows the reply's quality but not what a reply will score)")
+    gamma: float = setting(1.0, "discount (PPO's GAE)")
+    lam: float = setting(0.95, "GAE's lambda (PPO)")
+    scale_rewards: bool = setting(True, "GRPO: divide by the group's standard deviation (False: only subtract its "
+                                        "mean)")
+    unfinished_penalty: float = setting(1.0, "subtracted from the score of a reply that does not end its turn")
+    checkpoint_interval: int = setting(10, "save a resumable checkpoint every this many iterations")
+    device: str = setting("auto", "auto, cpu, cuda or mps")
+    seed: int = setting(1337, "seeds the prompts' order and the sampling")
+
+    @property
+    def max_steps(self) -> int:
+        """Optimizer steps of the whole run: the learning-rate schedule's length."""
+        return self.iterations * self.ppo_epochs * self.minibatches
+
+    @property
+    def global_batch_size(self) -> int:
+        """Replies per optimizer step over all processes: a mini-batch."""
+        return self.rollouts // self.minibatches
+
+
+PRESETS = {
+    # PPO on 30 x 64 replies to data/rl's questions in about two minutes on 2 CPU cores
+    "tiny": RLConfig(learning_rate=3e-4, warmup_steps=5, weight_decay=0.0),
+    "small": RLConfig(learning_rate=1e-4, warmup_steps=5, weight_decay=0.0),
+    "gpt2": RLConfig(learning_rate=1e-6, warmup_steps=10, weight_decay=0.0, iterations=200, rollouts=128,
+                     batch_size=8, max_new_tokens=96),
+}
+# GRPO's: groups of 8 replies to 8 prompts per iteration; one pass over them (no value model to fit), a firmer leash
+GRPO_PRESETS = {name: dataclasses.replace(cfg, algo="grpo", group_size=8, ppo_epochs=1, kl_coef=0.1,
+                                          learning_rate=cfg.learning_rate * 2 / 3)
+                for name, cfg in PRESETS.items()}
+
+OWNER = "rl"  # the owner file's word in an output folder of this stage
+
+
+# ----------------------------------------------------------------------------- the models
+
+
+class PolicyAndValue(torch.nn.Module):
+    """The policy (a GPT) and, for PPO, the value model (a reward model's body and head, read at every token)."""
+
+    def __init__(self, policy: GPT, value: RewardModel | None = None):
+        super().__init__()
+        self.policy, self.value = policy, value
+        self.config = policy.config
+
+    def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """ids (B, T) -> next-token logits (B, T, V) and values (B, T) (None without a value model)."""
+        logits, _ = self.policy(ids)
+        if self.value is None:
+            return logits, None
+        return logits, self.value.head(self.value.body.hidden_states(ids)).squeeze(-1).float()
+
+    def param_groups(self, weight_decay: float) -> list[dict]:
+        groups = self.policy.param_groups(weight_decay)
+        if self.value is not None:
+            for group, more in zip(groups, self.value.param_groups(weight_decay)):
+                group["params"] = group["params"] + more["params"]
+        return groups
+
+    def save_safetensors(self, path: Path) -> None:
+        """Both networks in one file (a checkpoint's; the run's policy is saved on its own at the end)."""
+        from safetensors.torch import save_file
+
+        tensors = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
+        with atomic_path(path) as tmp:
+            save_file(tensors, tmp, metadata={"minillm_config": json.dumps(self.config.to_dict())})
+
+
+# ----------------------------------------------------------------------------- prompts and scores
+
+
+def verifiable_prompts(path: Path, data: Path = DATA_DIR) -> list[dict]:
+    """data/rl's questions as {"conversation", "answer", "kind"}: sums under the calculator's system message."""
+    system = tool_system(read_conversations(data / "sft" / "train.jsonl"))
+    return [{"conversation": question_conversation(q, system), "answer": q["answer"], "kind": q["kind"]}
+            for q in read_questions(path)]
+
+
+OPEN_ENDED = ("unhelpful", "off_topic", "rude", "too_short")  # preference reasons whose prompts have no one answer
+
+
+def open_ended_prompts(path: Path) -> list[dict]:
+    """The distinct open-ended requests of a preference file (stories, advice, small talk), as conversations."""
+    prompts = sorted({p["prompt"] for p in read_preferences(path) if p["reason"] in OPEN_ENDED})
+    return [{"conversation": [{"role": "user", "content": p}], "answer": None, "kind": "open"} for p in prompts]
+
+
+def scores_of(rollouts: Rollouts, prompts: list[dict], reward_model: RewardModel | None,
+              tok: Tokenizer) -> torch.Tensor:
+    """Each reply's score (B,): the checker's 0/1 or the reward model's score."""
+    texts = [r.text for r in rollouts.replies]
+    if reward_model is None:
+        return torch.tensor([verify(text, p["answer"]) for text, p in zip(texts, prompts)])
+    questions = [p["conversation"][-1]["content"] for p in prompts]
+    return torch.tensor(score_replies(reward_model, tok, questions, texts))
+
+
+# ----------------------------------------------------------------------------- a run
+
+
+@dataclass(kw_only=True)
+class Run(TrainingRun):
+    """A PPO or GRPO run (made by `start_run`)."""
+    tok: Tokenizer
+    reference: GPT
+    reward_model: RewardModel | None
+    prompts: list[dict]
+    iteration: int = 0
+
+
+def train_policy(cfg: RLConfig, sft: Path, reward: Path | None, out: Path, prompts: list[dict],
+                 resume: bool = False, progress: bool = True) -> dict:
+    """Train the fine-tuned model in `sft` with PPO or GRPO on `prompts` (verifiable ones, or open-ended ones scored
+    by the reward model in `reward`), writing the run into `out`, alone or under torchrun. PPO's value model starts
+    from the reward model in `reward`. `resume` continues from out/checkpoint exactly. Returns the run's figures."""
+    check_config(cfg)
+    check_output_folder(out, OWNER)
+    process, device = init_distributed(cfg.device)
+    try:
+        run = start_run(cfg, Path(sft), reward, Path(out), prompts, resume, process, device)
+        summary = loop(run, progress)
+        if process.distributed:
+            dist.barrier()
+        return summary
+    finally:
+        if process.distributed:
+            dist.destroy_process_group()
+
+
+def check_config(cfg: RLConfig, world_size: int = 1) -> None:
+    if cfg.algo not in ALGOS:
+        raise UserError(f"algo must be one of {', '.join(ALGOS)}, got {cfg.algo!r}")
+    if cfg.reward not in REWARDS:
+        raise UserError(f"reward must be one of {', '.join(REWARDS)}, got {cfg.reward!r}")
+    for name in ("iterations", "rollouts", "group_size", "ppo_epochs", "minibatches", "batch_size",
+                 "max_new_tokens", "checkpoint_interval"):
+        if getattr(cfg, name) <= 0:
+            raise UserError(f"{name} must be positive, got {getattr(cfg, name)}")
+    check_optimizer(cfg)
+    check_numbers(cfg, ("temperature", "kl_coef", "clip", "vf_coef", "value_clip", "value_warmup", "gamma", "lam",
+                        "unfinished_penalty"))
+    if cfg.temperature == 0:
+        raise UserError("temperature must be above 0: the policy learns from what it samples")
+    if cfg.algo == "grpo" and cfg.group_size < 2:
+        raise UserError("GRPO compares replies to one prompt: group_size must be at least 2")
+    per_minibatch = cfg.minibatches * cfg.batch_size * world_size
+    if cfg.rollouts % (cfg.group_size * world_size) or cfg.rollouts % per_minibatch:
+        raise UserError(f"rollouts ({cfg.rollouts}) must be a multiple of group_size x processes "
+                        f"({cfg.group_size} x {world_size}) and of minibatches x batch_size x processes "
+                        f"({cfg.minibatches} x {cfg.batch_size} x {world_size})")
+
+
+def start_run(cfg: RLConfig, sft: Path, reward: Path | None, out: Path, prompts: list[dict], resume: bool,
+              process: Process, device: torch.device) -> Run:
+    check_config(cfg, process.world_size)
+    if not prompts:
+        raise UserError("no prompts to practise on")
+    policy, tok = load_model(sft)
+    reference, _ = load_model(sft)
+    if IM_END not in tok.special_tokens:
+        raise UserError(f"the tokenizer in {sft} has no {IM_END} token: RL starts from a fine-tuned assistant")
+    needs_reward_model = cfg.algo == "ppo" or cfg.reward == "model"
+    if needs_reward_model and reward is None:
+        raise UserError("PPO's value model and the model reward need a reward model folder (--reward-model)")
+    value = load_reward_model(reward)[0] if cfg.algo == "ppo" else None
+    reward_model = load_reward_model(reward)[0].to(device) if cfg.reward == "model" else None
+    model = PolicyAndValue(policy, value).to(device).eval()  # eval: no dropout, so ratios start at exactly 1
+    reference.to(device).requires_grad_(False)
+    if process.is_main:
+        claim_folder(out, OWNER)
+    optimizer = make_optimizer(model, cfg, device)
+    info = {"model": model.config.to_dict(), "rl": dataclasses.asdict(cfg), "sft": str(sft),
+            "reward_model": str(reward) if reward else None, "prompts": len(prompts),
+            "world_size": process.world_size}
+    saved = {"step": 0, "train_loss": float("nan")}
+    if resume and find_checkpoint(out / "checkpoint") is not None:
+        saved = load_checkpoint(out / "checkpoint", model, optimizer, device, process)
+    train_model = model
+    if process.distributed:  # the policy sits out PPO's value warmup: its parameters get no gradient then
+        train_model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=cfg.algo == "ppo" and cfg.value_warmup > 0)
+    if process.is_main:
+        tok.save(out / "tokenizer.json")
+    steps_per_iteration = cfg.ppo_epochs * cfg.minibatches
+    return Run(cfg=cfg, out=out, process=process, device=device, model=model, train_model=train_model,
+               optimizer=optimizer, accum=accumulation_steps(cfg, process.world_size),
+               info=info, log=MetricsLog(out / "metrics.jsonl", process.is_main, saved["step"], None),
+               step=saved["step"], train_loss=saved["train_loss"], tok=tok, reference=reference,
+               reward_model=reward_model, prompts=prompts, iteration=saved["step"] // steps_per_iteration)
+
+
+# ----------------------------------------------------------------------------- one iteration
+
+
+@dataclass
+class Experience:
+    """One process's share of an iteration's replies, with everything the update steps read."""
+    rollouts: Rollouts
+    scores: torch.Tensor  # (B,) the score each reply earned (penalty included)
+    logprobs: torch.Tensor  # (B, T - 1) of the policy that wrote them
+    ref_logprobs: torch.Tensor  # (B, T - 1)
+    values: torch.Tensor | None  # (B, T - 1) PPO's value estimates
+    advantages: torch.Tensor  # (B, T - 1)
+    returns: torch.Tensor | None  # (B, T - 1) PPO's value targets
+
+
+def iteration_prompts(run: Run) -> list[dict]:
+    """This process's prompts of the iteration, each `group_size` times in a row (a fixed function of the seed
+    and the iteration, so that a resumed run sees the same)."""
+    cfg, process = run.cfg, run.process
+    chosen = batch_indices(len(run.prompts), cfg.rollouts // cfg.group_size, run.iteration, cfg.seed)
+    mine = chosen[process.rank::process.world_size]
+    return [run.prompts[i] for i in mine for _ in range(cfg.group_size)]
+
+
+@torch.no_grad()
+def collect(run: Run) -> tuple[Experience, list[dict]]:
+    """Write this process's replies of the iteration and score them; PPO's rewards, values and advantages or
+    GRPO's group advantages."""
+    cfg, device = run.cfg, run.device
+    prompts = iteration_prompts(run)
+    sampling = GenerationConfig(max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=1.0,
+                                seed=cfg.seed * 100_003 + run.iteration * 101 + run.process.rank)
+    with eval_mode(run.model.policy):
+        rollouts = roll_out(run.model.policy, run.tok, [p["conversation"] for p in prompts], sampling)
+    ids, mask, span = rollouts.ids.to(device), rollouts.mask.to(device), rollouts.span.to(device)
+    unfinished = torch.tensor([not r.finished for r in rollouts.replies], dtype=torch.float)
+    scores = (scores_of(rollouts, prompts, run.reward_model, run.tok) - cfg.unfinished_penalty * unfinished).to(device)
+    with autocast_for(device):
+        logits, values = run.model(ids[:, :-1])
+        ref_logits, _ = run.reference(ids[:, :-1])
+    # the replies were drawn from softmax(logits / temperature): that is the policy whose probabilities count
+    logprobs = token_logprobs(logits / cfg.temperature, ids)
+    ref_logprobs = token_logprobs(ref_logits / cfg.temperature, ids)
+    returns = None
+    if cfg.algo == "ppo":
+        rewards = kl_shaped_rewards(scores, logprobs, ref_logprobs, mask, cfg.kl_coef)
+        advantages, returns = gae(rewards, values * span, cfg.gamma, cfg.lam, mask=span)
+        advantages = whiten(advantages, mask)
+    else:
+        advantages = group_advantages(scores, cfg.group_size, cfg.scale_rewards)[:, None] * mask  # (B, T - 1)
+    rollouts.ids, rollouts.mask, rollouts.span = ids, mask, span
+    return Experience(rollouts, scores, logprobs, ref_logprobs, values, advantages, returns), prompts
+
+
+def update(run: Run, exp: Experience, stop_requested: bool) -> tuple[dict, bool]:
+    """PPO epochs over the replies: `minibatches` optimizer steps per epoch on shuffled mini-batches. Returns the
+    means of the update's statistics and whether any process was asked to stop."""
+    cfg, process = run.cfg, run.process
+    n = exp.scores.numel()
+    sums, stop_votes = {"micro_batches": 0}, False
+    for epoch in range(cfg.ppo_epochs):
+        order = np.random.default_rng([cfg.seed, run.iteration, epoch, process.rank]).permutation(n)
+        for rows in np.split(order, cfg.minibatches):
+            _, _, votes = optimizer_step(run, functools.partial(micro_loss, run, exp, rows, sums), stop_requested)
+            stop_votes = stop_votes or votes
+    count = sums.pop("micro_batches")
+    return {name: total / count for name, total in sums.items()}, stop_votes
+
+
+def micro_loss(run: Run, exp: Experience, rows: np.ndarray, sums: dict, micro: int) -> torch.Tensor:
+    """Micro-batch `micro` of a mini-batch's `rows`: its share of the step's loss (its statistics added to sums)."""
+    size = run.cfg.batch_size
+    stats = loss_terms(run, exp, torch.as_tensor(rows[micro * size:(micro + 1) * size], device=run.device))
+    for name, value in stats.items():
+        sums[name] = sums.get(name, 0.0) + value.item()
+    sums["micro_batches"] += 1
+    return stats["loss"] / (run.accum * run.process.world_size)
+
+
+def loss_terms(run: Run, exp: Experience, rows: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The loss of a micro-batch of replies and what to log of it (all but the loss detached)."""
+    cfg = run.cfg
+    ids, mask = exp.rollouts.ids[rows], exp.rollouts.mask[rows]
+    with autocast_for(run.device):
+        logits, values = run.train_model(ids[:, :-1])
+    logits = logits / cfg.temperature
+    logprobs = token_logprobs(logits, ids)
+    pg_loss, clip_fraction = policy_loss(logprobs, exp.logprobs[rows], exp.advantages[rows], mask, cfg.clip)
+    stats = {"policy_loss": pg_loss.detach(), "clip_fraction": clip_fraction,
+             "entropy": masked_mean(entropy(logits.detach()), mask)}
+    loss = pg_loss
+    if cfg.algo == "ppo":
+        vf_loss = value_loss(values, exp.values[rows], exp.returns[rows], mask, cfg.value_clip)
+        stats["value_loss"] = vf_loss.detach()
+        loss = cfg.vf_coef * vf_loss + (pg_loss if run.iteration >= cfg.value_warmup else 0.0)
+    elif cfg.kl_coef:
+        log_ratio = exp.ref_logprobs[rows] - logprobs  # k3 = exp(r) - r - 1 >= 0, unbiased for KL(pi || pi_ref)
+        loss = loss + cfg.kl_coef * masked_mean(torch.exp(log_ratio) - log_ratio - 1, mask)
+    return {"loss": loss, **stats}
+
+
+def explained_variance(values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor) -> float:
+    """1 - Var(returns - values) / Var(returns) over the valid tokens: 1 for a perfect value model, 0 for one
+    that only knows the mean, below 0 for a worse one."""
+    var = masked_mean((returns - masked_mean(returns, mask)) ** 2, mask)
+    residual = returns - values
+    return float(1 - masked_mean((residual - masked_mean(residual, mask)) ** 2, mask) / var.clamp(min=1e-8))
+
+
+def iteration_record(run: Run, exp: Experience, stats: dict, seconds: dict) -> dict:
+    """What the log keeps of an iteration, averaged over the processes."""
+    mask = exp.rollouts.mask
+    kl = kl_to_reference(exp.logprobs, exp.ref_logprobs, mask)
+    unfinished = exp.scores.new_tensor([not r.finished for r in exp.rollouts.replies])
+    figures = {"score": (exp.scores + run.cfg.unfinished_penalty * unfinished).mean(), "kl": kl.mean(),
+               "reply_tokens": mask.sum(1).mean(), "finished": 1 - unfinished.mean(),
+               **{name: torch.tensor(value) for name, value in stats.items() if name != "loss"}}
+    if exp.values is not None:
+        figures["explained_variance"] = torch.tensor(explained_variance(exp.values, exp.returns, mask))
+    values = torch.stack([v.float().to(run.device) for v in figures.values()])
+    if run.process.distributed:
+        dist.all_reduce(values)
+        values /= run.process.world_size
+    tokens = float(mask.sum()) * run.process.world_size
+    return {"step": run.step, "iteration": run.iteration, **{k: round(v, 4) for k, v in zip(figures, values.tolist())},
+            "rollout_tokens_per_s": round(tokens / seconds["rollout"]),
+            "update_tokens_per_s": round(tokens * run.cfg.ppo_epochs / seconds["update"]),
+            "iteration_s": round(seconds["rollout"] + seconds["update"], 2)}
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+def loop(run: Run, progress: bool) -> dict:
+    """Iterate until cfg.iterations (or SIGTERM): roll out, update, log; checkpoint on the way and at the end; then
+    the policy's weights, config.json and the training plot of a finished run."""
+    cfg = run.cfg
+    stopped, started = None, time.perf_counter()
+    bar = tqdm(total=cfg.iterations, initial=run.iteration, desc=cfg.algo, unit="it",
+               disable=not (progress and run.process.is_main))
+    with StopSignal() as stop, bar:
+        while run.iteration < cfg.iterations:
+            t0 = time.perf_counter()
+            exp, _ = collect(run)
+            t1 = time.perf_counter()
+            stats, stop_votes = update(run, exp, stop.requested)
+            record = iteration_record(run, exp, stats, {"rollout": t1 - t0, "update": time.perf_counter() - t1})
+            run.train_loss = stats["loss"]
+            run.log.write(record)
+            run.iteration += 1
+            bar.update(1)
+            bar.set_postfix(score=f"{record['score']:.2f}", kl=f"{record['kl']:.2f}")
+            if stop_votes:
+                stopped = "SIGTERM"
+                break
+            if run.iteration % cfg.checkpoint_interval == 0 and run.iteration < cfg.iterations:
+                checkpoint_run(run, OWNER)
+    checkpoint_run(run, OWNER)
+    if run.process.is_main:
+        plot_training(run.log.records, run.out / "training.png", cfg.algo)
+        if stopped is None:
+            run.model.policy.save_safetensors(run.out / "model.safetensors")
+            atomic_write_text(run.out / "config.json", json.dumps({**run.info, "step": run.step}, indent=1) + "\n")
+    last = run.log.records[-1] if run.log.records else {}
+    return {"iteration": run.iteration, "step": run.step, "stopped": stopped,
+            "seconds": round(time.perf_counter() - started, 1), "score": last.get("score"), "kl": last.get("kl"),
+            "replicas_identical": replicas_identical(run.model, run.process)}
+
+
+def plot_training(records: list[dict], path: Path, algo: str) -> None:
+    """Score, KL to the reference and reply length per iteration (and PPO's value-model fit)."""
+    from matplotlib.figure import Figure
+
+    panels = [("score", "mean score"), ("kl", "KL to the reference (nats / reply)"), ("reply_tokens", "reply tokens"),
+              ("entropy", "entropy (nats / token)")]
+    if any("explained_variance" in r for r in records):
+        panels.append(("explained_variance", "value model: explained variance"))
+    fig = Figure(figsize=(3 * len(panels), 2.8), layout="constrained")
+    for ax, (key, title) in zip(fig.subplots(1, len(panels)), panels):
+        points = [(r["iteration"], r[key]) for r in records if key in r]
+        if points:
+            ax.plot(*zip(*points), color="tab:blue", lw=1.2)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("iteration")
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{algo.upper()}: what each iteration's replies earned", fontsize=10)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+
+
+def prompts_for(cfg: RLConfig, path: Path | None) -> list[dict]:
+    if cfg.reward == "verifiable":
+        return verifiable_prompts(path or DATA_DIR / "rl" / "train.jsonl")
+    return open_ended_prompts(path or DATA_DIR / "preferences" / "train.jsonl")
