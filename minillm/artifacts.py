@@ -20,6 +20,7 @@ import importlib
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,18 +232,23 @@ def build_lock(name: str, preset: str):
     """One builder per stage folder at a time, across processes (a notebook and the CLI, say)."""
     folder = make_dir(runs_dir() / check_preset(preset))
     with open(folder / f".{name}.lock", "a+b") as lock:
-        lock_file(lock)
+        lock_file(lock, f"minillm: waiting for another process to finish building the {name} stage ({folder / name})")
         try:
             yield
         finally:
             unlock_file(lock)
 
 
-def lock_file(f) -> None:
-    """An exclusive lock on an open file, waiting for it: flock on POSIX, msvcrt on Windows."""
+def lock_file(f, waiting: str = "") -> None:
+    """An exclusive lock on an open file, waiting for it (and saying `waiting` on stderr first when another process
+    holds it): flock on POSIX, msvcrt on Windows."""
     if os.name == "nt":
         import msvcrt
 
+        try:
+            return msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            print(waiting, file=sys.stderr, flush=True)
         while True:
             try:
                 return msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
@@ -250,7 +256,11 @@ def lock_file(f) -> None:
                 continue
     import fcntl
 
-    fcntl.flock(f, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(waiting, file=sys.stderr, flush=True)
+        fcntl.flock(f, fcntl.LOCK_EX)
 
 
 def unlock_file(f) -> None:

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from minillm import artifacts
 from minillm.chat import IM_END, render
-from minillm.checkpoint import find_checkpoint, load_checkpoint, load_model
+from minillm.checkpoint import load_model
 from minillm.config import add_config_flags, setting
 from minillm.devices import Process, autocast_for, init_distributed, under_torchrun
 from minillm.errors import UserError
@@ -40,6 +40,7 @@ from minillm.sft import (
     command_main,
     config_from_command,
     report_run,
+    resume_and_wrap,
     run_loop,
     stage_result,
 )
@@ -334,16 +335,8 @@ def start_run(cfg: RewardConfig, base: Path, out: Path, train_pairs: list[dict],
     optimizer = make_optimizer(model, cfg, device)
     info = {"model": model.config.to_dict(), "reward": dataclasses.asdict(cfg), "base": str(base),
             "pairs": len(rows), "skipped": skipped, "world_size": process.world_size}
-    saved = {"step": 0, "train_loss": float("nan"), "val_loss": None}
-    if resume and find_checkpoint(out / "checkpoint") is not None:
-        saved = load_checkpoint(out / "checkpoint", model, optimizer, device, process)
-        info["val_loss_before"] = saved.get("val_loss_before")
-    train_model = model
-    if process.distributed:
-        train_model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
-    if process.is_main:
-        tok.save(out / "tokenizer.json")
+    saved, train_model = resume_and_wrap(model, optimizer, out, resume, process, device, tok)
+    info["val_loss_before"] = saved.get("val_loss_before")
     return Run(cfg=cfg, out=out, process=process, device=device, model=model, train_model=train_model,
                optimizer=optimizer, rows=rows, test_rows=test_rows, pad_id=tok.special_tokens[IM_END],
                accum=accumulation_steps(cfg, process.world_size), info=info,

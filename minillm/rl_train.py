@@ -30,7 +30,7 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from minillm.chat import IM_END, read_conversations
-from minillm.checkpoint import find_checkpoint, load_checkpoint, load_model
+from minillm.checkpoint import load_model
 from minillm.config import setting
 from minillm.devices import Process, StopSignal, autocast_for, init_distributed
 from minillm.errors import UserError
@@ -56,7 +56,7 @@ from minillm.rl import (
 )
 from minillm.runlog import MetricsLog
 from minillm.sample import GenerationConfig
-from minillm.sft import batch_indices
+from minillm.sft import batch_indices, resume_and_wrap
 from minillm.sft_eval import read_questions, tool_system
 from minillm.tokenizer import Tokenizer
 from minillm.train import (
@@ -271,16 +271,9 @@ def start_run(cfg: RLConfig, sft: Path, reward: Path | None, out: Path, prompts:
     info = {"model": model.config.to_dict(), "rl": dataclasses.asdict(cfg), "sft": str(sft),
             "reward_model": str(reward) if reward else None, "prompts": len(prompts),
             "world_size": process.world_size}
-    saved = {"step": 0, "train_loss": float("nan")}
-    if resume and find_checkpoint(out / "checkpoint") is not None:
-        saved = load_checkpoint(out / "checkpoint", model, optimizer, device, process)
-    train_model = model
-    if process.distributed:  # the policy sits out PPO's value warmup: its parameters get no gradient then
-        train_model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=cfg.algo == "ppo" and cfg.value_warmup > 0)
-    if process.is_main:
-        tok.save(out / "tokenizer.json")
+    # the policy sits out PPO's value warmup: under DDP its parameters then get no gradient
+    saved, train_model = resume_and_wrap(model, optimizer, out, resume, process, device, tok,
+                                         find_unused_parameters=cfg.algo == "ppo" and cfg.value_warmup > 0)
     steps_per_iteration = cfg.ppo_epochs * cfg.minibatches
     return Run(cfg=cfg, out=out, process=process, device=device, model=model, train_model=train_model,
                optimizer=optimizer, accum=accumulation_steps(cfg, process.world_size),

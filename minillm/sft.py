@@ -307,6 +307,25 @@ def check_config(cfg: SFTConfig) -> None:
         raise UserError(f"unsure_share must be in [0, 1], got {cfg.unsure_share}")
 
 
+def resume_and_wrap(model: torch.nn.Module, optimizer: torch.optim.Optimizer, out: Path, resume: bool,
+                    process: Process, device: torch.device, tok: Tokenizer,
+                    find_unused_parameters: bool = False) -> tuple[dict, torch.nn.Module]:
+    """What every training stage after pretraining does before its first step: restore out/checkpoint when resuming
+    (returns its config.json, or a fresh start's), wrap the model in DistributedDataParallel under torchrun, and
+    save the tokenizer beside the run (rank 0)."""
+    saved = {"step": 0, "train_loss": float("nan"), "val_loss": None}
+    if resume and find_checkpoint(out / "checkpoint") is not None:
+        saved = load_checkpoint(out / "checkpoint", model, optimizer, device, process)
+    train_model = model
+    if process.distributed:
+        train_model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=find_unused_parameters)
+    if process.is_main:
+        tok.save(out / "tokenizer.json")
+    return saved, train_model
+
+
 def start_run(cfg: SFTConfig, base: Path, out: Path, train_conversations: list, test_conversations: list,
               tokens: Path | None, resume: bool, process: Process, device: torch.device, extra_info: dict) -> Run:
     model, tok = base_model(base)
@@ -329,16 +348,8 @@ def start_run(cfg: SFTConfig, base: Path, out: Path, train_conversations: list, 
     torch.manual_seed(cfg.seed + process.rank)
     info = {"model": model.config.to_dict(), "sft": dataclasses.asdict(cfg), "base": str(base),
             "conversations": n_conversations, "cut": cut, "world_size": process.world_size, **extra_info}
-    saved = {"step": 0, "train_loss": float("nan"), "val_loss": None}
-    if resume and find_checkpoint(out / "checkpoint") is not None:
-        saved = load_checkpoint(out / "checkpoint", model, optimizer, device, process)
-        info["val_loss_before"] = saved.get("val_loss_before")
-    train_model = model
-    if process.distributed:
-        train_model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
-    if process.is_main:
-        tok.save(out / "tokenizer.json")
+    saved, train_model = resume_and_wrap(model, optimizer, out, resume, process, device, tok)
+    info["val_loss_before"] = saved.get("val_loss_before")
     return Run(cfg=cfg, out=out, process=process, device=device, model=model, train_model=train_model,
                optimizer=optimizer, rows=rows, test_rows=test_rows, pad_id=tok.special_tokens[IM_END], accum=accum,
                info=info, log=MetricsLog(out / "metrics.jsonl", process.is_main, saved["step"], None),

@@ -217,3 +217,25 @@ def test_replace_folder_refuses_what_another_command_or_the_user_made(tmp_path):
         files.replace_folder(files.claim_folder(tmp_path / "again", "clean"), tmp_path / "out", "clean")
     assert (tmp_path / ".out.old" / "keep.txt").exists() and (tmp_path / "out" / "clean.jsonl").exists()
     assert (tmp_path / "file").read_text() == "the user's" and (tmp_path / "link").is_symlink()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX's")
+def test_a_build_waiting_for_another_process_says_so(tmp_path, monkeypatch, capsys):
+    import fcntl
+
+    monkeypatch.setenv("MINILLM_RUNS", str(tmp_path))
+    with artifacts.build_lock("sft", "tiny"):
+        pass
+    assert capsys.readouterr().err == "", "a free lock is taken silently"
+    calls = []
+
+    def held_by_another_process(f, operation):
+        if operation & fcntl.LOCK_NB:
+            raise BlockingIOError
+        calls.append(operation)
+
+    monkeypatch.setattr(fcntl, "flock", held_by_another_process)
+    with artifacts.build_lock("sft", "tiny"):
+        pass
+    assert "waiting for another process to finish building the sft stage" in capsys.readouterr().err
+    assert calls == [fcntl.LOCK_EX, fcntl.LOCK_UN], "it then waits for the lock, and releases it after the build"
