@@ -87,7 +87,8 @@ class RLConfig(OptimizerConfig):
     ppo_epochs: int = setting(2, "passes over each iteration's replies")
     minibatches: int = setting(2, "optimizer steps per pass")
     batch_size: int = setting(32, "replies per micro-batch on each process")
-    max_new_tokens: int = setting(48, "longest reply, tool outputs included")
+    max_new_tokens: int = setting(32, "longest reply, tool outputs included (a batch writes until its longest reply "
+                                      "ends: the limit bounds every iteration's cost)")
     temperature: float = setting(0.7, "sampling temperature of the rollouts: the policy is softmax(logits / "
                                       "temperature), and its log-probabilities are taken at the same temperature")
     kl_coef: float = setting(0.05, "weight of the KL to the reference (0: no leash)")
