@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
 PRESET ?= tiny
+# test workers: pytest-xdist runs whole files (a notebook's cells in order) on each; 2 fits a 2-core laptop
+WORKERS ?= 2
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
@@ -13,8 +15,10 @@ INSTALLED := $(VENV)/.installed
 run: $(INSTALLED)
 	$(BIN)/minillm pipeline --preset $(PRESET)
 
+# the notebooks read the tiny preset's stages: build them first, one at a time with every core, then test in parallel
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/minillm pipeline --preset tiny
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
 bench: $(INSTALLED)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
