@@ -27,7 +27,7 @@ from minillm.files import DATA_DIR, check_output_folder, claim_folder
 from minillm.model import GPT
 from minillm.nn import eval_mode
 from minillm.reward import read_preferences
-from minillm.rl import dpo_loss
+from minillm.rl import chosen_logprobs, dpo_loss
 from minillm.runlog import MetricsLog
 from minillm.sft import (
     add_run_flags,
@@ -97,8 +97,7 @@ def reply_logprobs(model: GPT, rows: list[tuple[list[int], list[int]]], pad_id: 
     x, y, m = (t.to(device) for t in pad_batch(rows, pad_id))
     with autocast_for(device):
         logits, _ = model(x)
-    logprobs = torch.log_softmax(logits.float(), dim=-1).gather(-1, y[..., None]).squeeze(-1)  # (B, T)
-    return (logprobs * m).sum(dim=1)
+    return (chosen_logprobs(logits, y) * m).sum(dim=1)
 
 
 @torch.no_grad()

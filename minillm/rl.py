@@ -253,7 +253,12 @@ def roll_out(policy, tok: Tokenizer, conversations: list[list[dict]], cfg: Gener
 
 def token_logprobs(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     """log p(ids[:, j + 1] | ids[:, :j + 1]) (B, T - 1) from the logits (B, T - 1, V) of ids[:, :-1]."""
-    return torch.log_softmax(logits.float(), dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    return chosen_logprobs(logits, ids[:, 1:])
+
+
+def chosen_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The log-probability (B, T) each next-token distribution (B, T, V) gives its target token (B, T)."""
+    return torch.log_softmax(logits.float(), dim=-1).gather(-1, targets[..., None]).squeeze(-1)
 
 
 def entropy(logits: torch.Tensor) -> torch.Tensor:

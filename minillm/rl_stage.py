@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from minillm.errors import UserError
 from minillm.files import DATA_DIR, atomic_path, atomic_write_text
 from minillm.nn import eval_mode
 from minillm.reward import load_reward_model, read_preferences, score_replies
-from minillm.rl import kl_to_reference, pass_at_k, roll_out, sequence_logprobs, verify
+from minillm.rl import Rollouts, kl_to_reference, pass_at_k, roll_out, sequence_logprobs, verify
 from minillm.rl_train import (
     GRPO_PRESETS,
     OWNER,
@@ -64,13 +65,16 @@ PRESETS = {name: StageConfig(ppo=RL_PRESETS[name], grpo=GRPO_PRESETS[name], dpo=
 # ----------------------------------------------------------------------------- asking the policies
 
 
-def generate_in_batches(model, tok, conversations: list[list[dict]], cfg: GenerationConfig) -> list:
-    """roll_out in batches of BATCH conversations: the replies of all of them."""
-    replies = []
+def rollouts_in_batches(model, tok, conversations: list[list[dict]], cfg: GenerationConfig) -> Iterator[Rollouts]:
+    """roll_out in batches of BATCH conversations (batch i seeded with cfg.seed + i)."""
     for i in range(0, len(conversations), BATCH):
-        replies += roll_out(model, tok, conversations[i:i + BATCH],
-                            dataclasses.replace(cfg, seed=None if cfg.seed is None else cfg.seed + i)).replies
-    return replies
+        yield roll_out(model, tok, conversations[i:i + BATCH],
+                       dataclasses.replace(cfg, seed=None if cfg.seed is None else cfg.seed + i))
+
+
+def generate_in_batches(model, tok, conversations: list[list[dict]], cfg: GenerationConfig) -> list:
+    """The replies to all the conversations."""
+    return [reply for rollouts in rollouts_in_batches(model, tok, conversations, cfg) for reply in rollouts.replies]
 
 
 def accuracy_by_kind(correct: list[float], kinds: list[str]) -> dict[str, dict]:
@@ -107,10 +111,9 @@ def open_ended_scores(model, reference, tok, reward_model, prompts: list[dict], 
     the reference (nats per reply)."""
     conversations = [p["conversation"] for p in prompts]
     cfg = GenerationConfig(temperature=1.0, top_p=1.0, max_new_tokens=MAX_REPLY_TOKENS, seed=seed)
+    device = next(model.parameters()).device
     kls, replies = [], []
-    for i in range(0, len(conversations), BATCH):
-        rollouts = roll_out(model, tok, conversations[i:i + BATCH], dataclasses.replace(cfg, seed=seed + i))
-        device = next(model.parameters()).device
+    for rollouts in rollouts_in_batches(model, tok, conversations, cfg):
         ids = rollouts.ids.to(device)
         with eval_mode(model), eval_mode(reference), autocast_for(device):
             kls += kl_to_reference(sequence_logprobs(model, ids), sequence_logprobs(reference, ids),

@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +125,10 @@ PRESETS = {
     "gpt2": RLConfig(learning_rate=1e-6, warmup_steps=10, weight_decay=0.0, iterations=200, rollouts=128,
                      batch_size=8, max_new_tokens=96),
 }
-# GRPO's: groups of 8 replies to 8 prompts per iteration; one pass over them (no value model to fit), a firmer leash
-GRPO_PRESETS = {name: dataclasses.replace(cfg, algo="grpo", group_size=8, ppo_epochs=1, kl_coef=0.1,
+# GRPO's: groups of 4 replies to 16 prompts per iteration; one pass over them (no value model to fit), a firmer
+# leash, replies a quarter shorter (24 tokens gained more than 32 in tiny: benchmarks/RESULTS.md)
+GRPO_PRESETS = {name: dataclasses.replace(cfg, algo="grpo", group_size=4, ppo_epochs=1, kl_coef=0.1,
+                                          max_new_tokens=cfg.max_new_tokens * 3 // 4,
                                           learning_rate=cfg.learning_rate * 2 / 3)
                 for name, cfg in PRESETS.items()}
 
@@ -209,16 +212,18 @@ class Run(TrainingRun):
 
 
 def train_policy(cfg: RLConfig, sft: Path, reward: Path | None, out: Path, prompts: list[dict],
-                 resume: bool = False, progress: bool = True) -> dict:
+                 resume: bool = False, progress: bool = True, observe: Callable | None = None) -> dict:
     """Train the fine-tuned model in `sft` with PPO or GRPO on `prompts` (verifiable ones, or open-ended ones scored
     by the reward model in `reward`), writing the run into `out`, alone or under torchrun. PPO's value model starts
-    from the reward model in `reward`. `resume` continues from out/checkpoint exactly. Returns the run's figures."""
+    from the reward model in `reward`. `resume` continues from out/checkpoint exactly. `observe(experience,
+    prompts)`, if given, returns more figures to log with each iteration (e.g. a second judge's scores of its
+    replies). Returns the run's figures."""
     check_config(cfg)
     check_output_folder(out, OWNER)
     process, device = init_distributed(cfg.device)
     try:
         run = start_run(cfg, Path(sft), reward, Path(out), prompts, resume, process, device)
-        summary = loop(run, progress)
+        summary = loop(run, progress, observe)
         if process.distributed:
             dist.barrier()
         return summary
@@ -416,9 +421,9 @@ def iteration_record(run: Run, exp: Experience, stats: dict, seconds: dict) -> d
 # ----------------------------------------------------------------------------- the loop
 
 
-def loop(run: Run, progress: bool) -> dict:
-    """Iterate until cfg.iterations (or SIGTERM): roll out, update, log; checkpoint on the way and at the end; then
-    the policy's weights, config.json and the training plot of a finished run."""
+def loop(run: Run, progress: bool, observe: Callable | None = None) -> dict:
+    """Iterate until cfg.iterations (or SIGTERM): roll out, update, log (with what `observe` adds); checkpoint on
+    the way and at the end; then the policy's weights, config.json and the training plot of a finished run."""
     cfg = run.cfg
     stopped, started = None, time.perf_counter()
     bar = tqdm(total=cfg.iterations, initial=run.iteration, desc=cfg.algo, unit="it",
@@ -426,10 +431,12 @@ def loop(run: Run, progress: bool) -> dict:
     with StopSignal() as stop, bar:
         while run.iteration < cfg.iterations:
             t0 = time.perf_counter()
-            exp, _ = collect(run)
+            exp, prompts = collect(run)
             t1 = time.perf_counter()
             stats, stop_votes = update(run, exp, stop.requested)
             record = iteration_record(run, exp, stats, {"rollout": t1 - t0, "update": time.perf_counter() - t1})
+            if observe is not None:
+                record.update(observe(exp, prompts))
             run.train_loss = stats["loss"]
             run.log.write(record)
             run.iteration += 1

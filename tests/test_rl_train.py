@@ -156,12 +156,17 @@ def test_training_raises_a_synthetic_reward_and_never_moves_the_reference(algo, 
 
 
 def test_every_iteration_logs_what_the_issue_asks(sft, reward_folder, tmp_path):
-    train(MICRO, sft, reward_folder, tmp_path / "run")
+    def second_judge(experience, prompts):  # as benchmarks/reward_hacking.py's gold model does
+        assert len(prompts) == len(experience.rollouts.replies) == MICRO.rollouts
+        return {"longest_reply": max(len(r.text) for r in experience.rollouts.replies)}
+
+    train(MICRO, sft, reward_folder, tmp_path / "run", observe=second_judge)
     logged = records(tmp_path / "run")
     assert [r["iteration"] for r in logged] == [0, 1, 2, 3]
     for key in ("score", "kl", "entropy", "clip_fraction", "value_loss", "explained_variance", "reply_tokens",
-                "rollout_tokens_per_s", "update_tokens_per_s", "iteration_s"):
+                "rollout_tokens_per_s", "update_tokens_per_s", "iteration_s", "longest_reply"):
         assert all(key in r for r in logged), key
+    assert all(r["longest_reply"] > 0 for r in logged)
     assert logged[0]["kl"] == pytest.approx(0.0, abs=1e-4), "the first replies come from the reference itself"
     assert (tmp_path / "run" / "training.png").exists()
 
@@ -327,5 +332,5 @@ def test_the_stage_is_in_the_pipeline_after_the_reward_model():
     assert names.index("rl") == names.index("reward") + 1
     assert artifacts.find_stage("rl").needs == ("sft", "reward")
     cfg = rl_stage.PRESETS["tiny"]
-    assert (cfg.ppo.algo, cfg.grpo.algo, cfg.grpo.group_size) == ("ppo", "grpo", 8)
+    assert (cfg.ppo.algo, cfg.grpo.algo, cfg.grpo.group_size) == ("ppo", "grpo", 4)
     assert cfg.ppo.rollouts == cfg.grpo.rollouts and cfg.ppo.iterations == cfg.grpo.iterations
