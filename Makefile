@@ -10,15 +10,23 @@ WORKERS ?= 2
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test bench notebooks release lint clean
+.PHONY: run test browser bench notebooks release lint clean
 
 run: $(INSTALLED)
 	$(BIN)/minillm pipeline --preset $(PRESET)
 
 # the notebooks read the tiny preset's stages: build them first, one at a time with every core, then test in parallel
-test: $(INSTALLED)
+test: $(INSTALLED) browser
 	$(BIN)/minillm pipeline --preset tiny
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
+
+# The chat page's test drives a headless Chromium (tests/test_chat_app.py). As root with apt-get (CI), install
+# Debian's when it is missing; anywhere else the test is skipped and says how to get it.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "no chromium and chromedriver: the browser test will be skipped"; fi
 
 bench: $(INSTALLED)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -135,6 +135,10 @@ MODULE_COMMANDS = {
             "also `torchrun ... -m minillm.rl_stage` (lesson 11)")),
     "dpo": ("minillm.dpo", "add_arguments", "run_from_args",
             "DPO on preference pairs; also `torchrun ... -m minillm.dpo` (lesson 11)"),
+    "chat": ("minillm.chat_app", "add_chat_arguments", "run_chat_from_args",
+             "talk to the assistant in the terminal, its replies streamed (lesson 12)"),
+    "serve-chat": ("minillm.chat_app", "add_serve_arguments", "run_serve_from_args",
+                   "the chat web page on 127.0.0.1, its replies streamed (lesson 12)"),
 }
 
 

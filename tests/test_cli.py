@@ -16,7 +16,7 @@ def test_version_and_help():
     assert minillm("--version").stdout.strip() == f"minillm {__version__}"
     help_text = minillm("--help").stdout
     for command in ("pipeline", "world", "serve-web", "crawl", "clean", "tokenize", "tokenize-shards", "pretrain",
-                    "sample", "probe", "course", "grade"):
+                    "sample", "probe", "chat", "serve-chat", "course", "grade"):
         assert command in help_text
 
 
@@ -44,6 +44,11 @@ def test_version_and_help():
         (["pretrain", "--out", "x", "--block-size", "0"], "block_size must be positive, got 0"),
         (["pretrain", "--out", "pyproject.toml"], "pyproject.toml exists and is not a folder"),
         (["pretrain", "--out", "minillm"], "minillm holds files that minillm's pretrain did not write"),
+        (["chat", "--model", "no/such/model"], "no model.safetensors in no/such/model"),
+        (["chat", "--temperature", "9"], "temperature must be a number from 0 to 2, got 9.0"),
+        (["serve-chat", "--port", "70000"], "port 70000 is not a port number (0 to 65535; 0 picks a free one)"),
+        (["serve-chat", "--port", "http"], "argument --port: invalid int value: 'http'"),
+        (["serve-chat", "--max-sessions", "0"], "max_sessions must be a whole number >= 1, got 0"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message):
