@@ -255,13 +255,15 @@ class Repl:
         return True
 
     def answer(self, text: str) -> None:
+        """Stream the reply after "bot> ", printed at once: the user sees the reply has begun even while its
+        first tokens are bytes of a character not yet complete (TextStream holds them back)."""
         stream = self.chatbot.stream_reply(self.session, text)
         started, first = time.perf_counter(), None
         try:
+            self.say("bot> ", end="")
             for piece in stream:
                 if first is None:
                     first = time.perf_counter() - started
-                    piece = "bot> " + piece
                 self.say(piece, end="")
         except KeyboardInterrupt:
             self.say("\n(stopped: this turn is not kept)")
@@ -270,7 +272,7 @@ class Repl:
             self.say(f"error: {e}")
             return
         result = stream.result
-        self.say("bot> " if first is None else "")  # an empty reply streams nothing; the notes say what it became
+        self.say()  # an empty reply streams nothing; the notes say what it became
         for note in notes(result, self.verbose):
             self.say(f"  [{note}]")
         if self.verbose and first is not None and not result.refused:
