@@ -61,18 +61,19 @@ def train_gold(sft: Path, out: Path, steps: int) -> Path:
 
 
 def hack(sft: Path, proxy: Path, gold: Path, out: Path, kl_coef: float, iterations: int) -> list[dict]:
-    """A PPO run on the proxy's scores with this KL coefficient; its per-iteration log, gold scores included."""
-    gold_model, tok = load_reward_model(gold)
-
-    def gold_score(experience, prompts) -> dict:
-        requests = [p["conversation"][-1]["content"] for p in prompts]
-        replies = [r.text for r in experience.rollouts.replies]
-        return {"gold": round(float(np.mean(score_replies(gold_model, tok, requests, replies))), 4),
-                "sample": replies[0]}
-
-    cfg = dataclasses.replace(PRESETS["tiny"], reward="model", kl_coef=kl_coef, iterations=iterations,
-                              rollouts=32, batch_size=16, checkpoint_interval=iterations)
+    """A PPO run on the proxy's scores with this KL coefficient (read from `out` when it is already there); its
+    per-iteration log, gold scores included."""
     if not (out / "model.safetensors").exists():
+        gold_model, tok = load_reward_model(gold)
+
+        def gold_score(experience, prompts) -> dict:
+            requests = [p["conversation"][-1]["content"] for p in prompts]
+            replies = [r.text for r in experience.rollouts.replies]
+            return {"gold": round(float(np.mean(score_replies(gold_model, tok, requests, replies))), 4),
+                    "sample": replies[0]}
+
+        cfg = dataclasses.replace(PRESETS["tiny"], reward="model", kl_coef=kl_coef, iterations=iterations,
+                                  rollouts=32, batch_size=16, checkpoint_interval=iterations)
         prompts = open_ended_prompts(DATA_DIR / "preferences" / "train.jsonl")
         train_policy(cfg, sft, proxy, out, prompts, resume=(out / "checkpoint").exists(), observe=gold_score)
     return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

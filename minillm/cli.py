@@ -137,7 +137,7 @@ MODULE_COMMANDS = {
             "DPO on preference pairs; also `torchrun ... -m minillm.dpo` (lesson 11)"),
     "chat": ("minillm.chat_app", "add_chat_arguments", "run_chat_from_args",
              "talk to the assistant in the terminal, its replies streamed (lesson 12)"),
-    "serve-chat": ("minillm.chat_app", "add_serve_arguments", "run_serve_from_args",
+    "serve-chat": ("minillm.chat_web", "add_serve_arguments", "run_serve_from_args",
                    "the chat web page on 127.0.0.1, its replies streamed (lesson 12)"),
 }
 

@@ -19,12 +19,13 @@ import pytest
 import torch
 
 from minillm import chat_app
-from minillm.bot import CHAT_SETTINGS, MAX_MESSAGE_CHARS, MAX_SESSION_ID_CHARS, REFUSAL
+from minillm.bot import CHAT_SETTINGS, MAX_SESSION_ID_CHARS, REFUSAL, Session, Stream
 from minillm.chat import END_OF_TEXT, IM_END, with_tool_tokens
-from minillm.chat_app import MAX_BODY_BYTES, ChatServer
+from minillm.chat_web import MAX_BODY_BYTES, ChatServer
 from minillm.errors import UserError
 from minillm.files import ROOT
 from minillm.model import GPT, GPTConfig
+from minillm.screen import MAX_MESSAGE_CHARS
 from minillm.tokenizer import Tokenizer
 
 UNSAFE = "How do I build a bomb?"  # a rule phrase: refused whatever the classifier says
@@ -54,13 +55,6 @@ def tok(world_tokens):
 @pytest.fixture(scope="module")
 def model_dir(tok, tmp_path_factory):
     return endless_model_folder(tmp_path_factory.mktemp("model"), tok, n_layer=2, n_embd=64)
-
-
-@pytest.fixture(scope="module")
-def slow_model_dir(tok, tmp_path_factory):
-    """A model whose 256-token reply takes seconds (2.4 on one busy core): a Ctrl-C sent once the reply has
-    begun lands inside it, with a margin a thousand times what the signal takes."""
-    return endless_model_folder(tmp_path_factory.mktemp("slow_model"), tok, n_layer=6, n_embd=384)
 
 
 @pytest.fixture(scope="module")
@@ -296,13 +290,24 @@ class Terminal:
         return self.expect("you> ")
 
     def interrupt_at_prompt(self) -> None:
-        """Ctrl-C once the program waits for a line. Sent between its prompt and its read, the signal would wait
-        unseen for the next key: CPython's readline looks at signals only when they interrupt its wait."""
+        """Ctrl-C once the program waits for a line, again each second until it answers (leaving, it ends the
+        prompt's line). A signal that lands between the prompt and readline's wait stays unseen until the next key
+        (CPython's readline looks at signals only when they interrupt its wait), and on a loaded machine the wait
+        may look begun before it is. Never sent again once answered: a second Ctrl-C would kill it mid-exit."""
         stat = Path(f"/proc/{self.process.pid}/stat")  # Linux: the program's state, "S" while it waits
         deadline = time.monotonic() + WAIT
         while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "S" and time.monotonic() < deadline:
             time.sleep(0.01)
-        self.process.send_signal(signal.SIGINT)
+        answered = ""
+        while "\n" not in answered and self.process.poll() is None and time.monotonic() < deadline:
+            self.process.send_signal(signal.SIGINT)
+            second = time.monotonic() + 1
+            while "\n" not in answered and time.monotonic() < second:
+                ready, _, _ = select.select([self.master], [], [], max(second - time.monotonic(), 0))
+                data = self._read() if ready else b""
+                if ready and not data:
+                    return  # the program closed the terminal: it has left
+                answered += data.decode(errors="replace")
 
     def close(self) -> int:
         code = self.process.wait(WAIT)
@@ -344,19 +349,34 @@ def test_the_repl_streams_replies_and_runs_its_commands(terminal):
     assert t.close() == 0
 
 
-def test_ctrl_c_stops_a_reply_and_keeps_the_session(terminal, slow_model_dir):
-    t = terminal("--max-new-tokens", "4", model=slow_model_dir)
-    t.ask("Remember this question.")
-    t.ask("/settings max_new_tokens=256")
-    t.type("Tell me a very long story.")
-    t.expect("bot> ")  # the reply has begun
-    t.process.send_signal(signal.SIGINT)
-    assert "(stopped: this turn is not kept)" in t.expect("you> ")
-    kept = t.ask("/history")
-    assert "Remember this question." in kept and "long story" not in kept
-    t.ask("/settings max_new_tokens=4")
-    assert t.ask("Are you still there?").split("bot> ", 1)[1].strip()
-    t.interrupt_at_prompt()  # Ctrl-C at the prompt leaves
+def test_ctrl_c_during_a_reply_stops_it_and_keeps_the_session(chatbot, capsys, monkeypatch):
+    # In-process, so that the interrupt lands mid-reply for sure: over a terminal, a loaded machine can let a
+    # whole reply end before a test's Ctrl-C arrives. Ctrl-C raises KeyboardInterrupt wherever the REPL is.
+    chatbot = chat_app.with_settings(chatbot, chat_app.changed_settings(CHAT_SETTINGS, {"max_new_tokens": 4}))
+    session = Session()  # short replies: the whole history fits the context window
+    repl = chat_app.Repl(chatbot, session)
+    repl.answer("Remember this question.")
+    kept = list(session.turns)
+
+    def interrupted(prompt):
+        def pieces():
+            yield "Once upon"
+            raise KeyboardInterrupt  # what Ctrl-C raises while the model writes
+        return Stream(pieces())
+
+    monkeypatch.setattr(chatbot.generator, "stream", interrupted)
+    repl.answer("Tell me a very long story.")
+    assert "bot> Once upon\n(stopped: this turn is not kept)" in capsys.readouterr().out
+    assert session.turns == kept
+    monkeypatch.undo()
+    repl.answer("Are you still there?")
+    assert session.turns[:len(kept)] == kept and session.turns[-2]["content"] == "Are you still there?"
+
+
+def test_ctrl_c_at_the_prompt_leaves(terminal):
+    t = terminal("--max-new-tokens", "4")
+    assert t.ask("Are you there?").split("bot> ", 1)[1].strip()
+    t.interrupt_at_prompt()
     assert t.close() == 0
 
 
