@@ -2,9 +2,10 @@
 
 PPO optimises lesson 10's reward model (the "proxy") on open-ended requests, with no KL leash, the default one
 and a tight one, while a "gold" reward model, standing in for people, scores the same replies at every iteration.
-The gold model is trained like lesson 10's, from the fine-tuned assistant, on the same preference pairs plus what
-the proxy was never shown: for every open-ended request, the degenerate replies of lesson 10's hacking probe and
-an off-topic reply (another request's good reply), each rejected in favour of the request's good reply.
+The gold model is lesson 12's gold judge, trained longer: like lesson 10's, from the fine-tuned assistant, on the
+same preference pairs plus what the proxy was never shown: for every open-ended request, the degenerate replies of
+lesson 10's hacking probe and an off-topic reply (another request's good reply), each rejected in favour of the
+request's good reply.
 
 Both scores are plotted against the KL from the fine-tuned model (nats per reply), as Gao et al. plot them.
 
@@ -18,45 +19,24 @@ and benchmarks/reward_hacking.png (committed: lesson 11 shows them), and prints 
 import argparse
 import dataclasses
 import json
-import random
 from pathlib import Path
 
 import numpy as np
 
-from minillm import artifacts
+from minillm import artifacts, evaluate_stage
 from minillm.files import DATA_DIR, ROOT, atomic_path, atomic_write_text
-from minillm.reward import DEGENERATE, load_reward_model, read_preferences, score_replies, train_reward_model
 from minillm.reward import PRESETS as REWARD_PRESETS
-from minillm.rl_train import OPEN_ENDED, PRESETS, open_ended_prompts, train_policy
+from minillm.reward import load_reward_model, score_replies
+from minillm.rl_train import PRESETS, open_ended_prompts, train_policy
 
 KL_COEFS = (0.0, 0.05, 0.5)  # no leash, the default, and a tight one
 SMOOTH = 5  # iterations in each plotted mean: one iteration's 32 replies give a noisy score
 
 
-def gold_pairs(train: list[dict], seed: int = 0) -> list[dict]:
-    """The proxy's training pairs, plus, for each open-ended request, its good reply preferred to each degenerate
-    reply and to an off-topic one."""
-    good = {}
-    for pair in train:
-        if pair["reason"] in OPEN_ENDED:
-            good.setdefault(pair["prompt"], pair["chosen"])
-    prompts = sorted(good)
-    rng = random.Random(seed)
-    extra = []
-    for prompt in prompts:
-        rejected = [make(prompt, good[prompt]) for make in DEGENERATE.values()]
-        rejected.append(good[rng.choice([p for p in prompts if good[p] != good[prompt]])])  # off topic
-        extra += [{"prompt": prompt, "chosen": good[prompt], "rejected": r, "reason": "gold", "margin": 0.0}
-                  for r in rejected]
-    return train + extra
-
-
 def train_gold(sft: Path, out: Path, steps: int) -> Path:
+    """Lesson 12's gold judge (minillm.evaluate_stage), trained for `steps` steps; read when already in `out`."""
     if not (out / "model.safetensors").exists():
-        train = read_preferences(DATA_DIR / "preferences" / "train.jsonl")
-        test = read_preferences(DATA_DIR / "preferences" / "test.jsonl")
-        cfg = dataclasses.replace(REWARD_PRESETS["tiny"], max_steps=steps)
-        train_reward_model(cfg, sft, out, gold_pairs(train), test, resume=(out / "checkpoint").exists())
+        evaluate_stage.train_gold(dataclasses.replace(REWARD_PRESETS["tiny"], max_steps=steps), sft, out)
     return out
 
 

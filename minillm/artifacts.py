@@ -77,6 +77,11 @@ STAGES: list[Stage] = [
           code=("minillm.rl", "minillm.rl_train", "minillm.dpo", "minillm.reward", "minillm.sft", "minillm.sft_eval",
                 "minillm.chat", "minillm.calculator", "minillm.sample", "minillm.train", "minillm.model",
                 "minillm.checkpoint"), data=("rl", "preferences", "sft")),
+    Stage("evaluate", "minillm.evaluate_stage", ("tokenizer", "pretrain", "sft", "rl"),
+          "Evaluate every model: benchmarks and an arena (lesson 12)",
+          code=("minillm.evaluate", "minillm.reward", "minillm.rl", "minillm.rl_train", "minillm.sft", "minillm.sft_eval",
+                "minillm.chat", "minillm.calculator", "minillm.sample", "minillm.train", "minillm.model",
+                "minillm.checkpoint", "minillm.tokens"), data=("rl", "preferences", "sft")),
 ]
 
 

@@ -135,6 +135,8 @@ MODULE_COMMANDS = {
             "also `torchrun ... -m minillm.rl_stage` (lesson 11)")),
     "dpo": ("minillm.dpo", "add_arguments", "run_from_args",
             "DPO on preference pairs; also `torchrun ... -m minillm.dpo` (lesson 11)"),
+    "evaluate": ("minillm.evaluate_stage", "add_arguments", "run_from_args",
+                 "every model on held-out benchmarks and in an arena: a leaderboard (lesson 12)"),
     "chat": ("minillm.chat_app", "add_chat_arguments", "run_chat_from_args",
              "talk to the assistant in the terminal, its replies streamed (lesson 12)"),
     "serve-chat": ("minillm.chat_web", "add_serve_arguments", "run_serve_from_args",

@@ -22,7 +22,7 @@ PIPELINE = [  # lesson order
     "calculator", "chat", "sft_eval", "sft",  # 09
     "reward",  # 10
     "rl", "rl_train", "dpo", "rl_stage",  # 11
-    "screen", "bot", "chat_app", "chat_web", "evaluate",  # 12
+    "screen", "bot", "chat_app", "chat_web", "evaluate", "evaluate_stage",  # 12
 ]
 PLUMBING = ["artifacts", "pipeline", "cli", "__main__"]  # the stage cache, the pipeline command, the CLI
 BESIDE = ["world", "course"]  # subpackages beside the pipeline: the data generator, the course machinery

@@ -16,7 +16,7 @@ def test_version_and_help():
     assert minillm("--version").stdout.strip() == f"minillm {__version__}"
     help_text = minillm("--help").stdout
     for command in ("pipeline", "world", "serve-web", "crawl", "clean", "tokenize", "tokenize-shards", "pretrain",
-                    "sample", "probe", "chat", "serve-chat", "course", "grade"):
+                    "sample", "probe", "sft", "reward", "rl", "dpo", "evaluate", "chat", "serve-chat", "course", "grade"):
         assert command in help_text
 
 
