@@ -290,7 +290,8 @@ def report(benchmarks: list[dict], boards: dict, ppl: dict, samples: dict, asked
            replies: dict, gold_run: dict) -> dict:
     top = boards["all"][0]
     checker = {row["model"]: row["rating"] for row in boards["checker"]}
-    metrics = {"gold_judge_accuracy": gold_run["val_accuracy"], "battles": sum(r["battles"] for r in boards["all"]) // 2}
+    metrics = {"gold_judge_accuracy": gold_run["val_accuracy"], "gold_train_seconds": gold_run["seconds"],
+               "battles": sum(r["battles"] for r in boards["all"]) // 2}
     for row in boards["all"]:
         metrics[f"rating_{row['model'].split()[0].lower()}"] = round(row["rating"], 1)
     for name, p in ppl.items():

@@ -233,6 +233,16 @@ def test_bootstrap_interval_holds_the_estimate_and_shrinks_with_more_battles():
     assert evaluate.bootstrap_ratings(few, evaluate.bradley_terry, rounds=200, seed=0) == intervals
 
 
+def test_the_fast_bootstrap_draws_the_same_sets_and_gives_the_same_intervals():
+    rare = [battle("strong", "rare", "a")]  # in about a third of the draws, left out
+    battles = arena() + rare + [battle("mid", "twin", "tie")] * 3
+    slow = evaluate.bootstrap_ratings(battles, evaluate.bradley_terry, rounds=100, seed=4)
+    fast = evaluate.bootstrap_bradley_terry(battles, rounds=100, seed=4)
+    assert list(fast) == list(slow)
+    for model in slow:
+        assert fast[model] == pytest.approx(slow[model], abs=1e-6)
+
+
 def arena() -> list[dict]:
     """strong beats mid 3 to 1, mid beats weak 3 to 1, strong beats weak 9 to 1; twin ties strong."""
     return ([battle("strong", "mid", "a")] * 30 + [battle("mid", "strong", "a")] * 10 +
