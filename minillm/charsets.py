@@ -10,8 +10,8 @@ META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re
 
 
 def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
-    """(text, encoding) of an HTML body, the way browsers decide: HTTP header, byte-order mark,
-    <meta charset> in the first 1024 bytes, else UTF-8 if it decodes, else windows-1252.
+    """(text, encoding) of an HTML body, the way browsers decide (WHATWG): a byte-order mark, else the HTTP header's
+    charset, else <meta charset> in the first 1024 bytes, else UTF-8 if it decodes, else windows-1252.
 
     requests' own `response.text` guesses ISO-8859-1 for any text/* without a charset, which garbles
     every UTF-8 page that declares its encoding only in <meta>; hence this function.
