@@ -148,9 +148,10 @@ class Generator:
 
     def prompt_budget(self) -> int:
         """How many tokens of the context window the prompt may fill: the rest is room for the reply
-        (max_new_tokens, at most half the window; a longer reply slides the window on)."""
+        (max_new_tokens, at most a quarter of the window; a longer reply slides the window on). A quarter, not more:
+        on the tiny model's 128 tokens the calculator's system message and a question need 84."""
         block_size = self.model.config.block_size
-        return block_size - min(self.settings.max_new_tokens, block_size // 2)
+        return block_size - min(self.settings.max_new_tokens, block_size // 4)
 
     def generate(self, prompt: list[int]) -> Reply:
         return generate_replies(self.model, self.tok, [prompt], self.settings, self.max_calls)[0]

@@ -302,7 +302,7 @@ def test_streaming_runs_the_calculator_and_hides_the_call(model, tok, monkeypatc
 
 def test_the_prompt_leaves_room_for_the_reply(model, tok):
     assert Generator(model, tok, GenerationConfig(max_new_tokens=20)).prompt_budget() == 108
-    assert Generator(model, tok, GenerationConfig(max_new_tokens=500)).prompt_budget() == 64
+    assert Generator(model, tok, GenerationConfig(max_new_tokens=500)).prompt_budget() == 96
 
 
 # ----------------------------------------------------------------------------- the output guardrail
