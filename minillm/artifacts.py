@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,10 +114,34 @@ def preset_config(stage: Stage, preset: str):
 # ----------------------------------------------------------------------------- recipes and stamps
 
 
+# path -> ((mtime_ns, size), digest): a file is read and hashed again only when it has changed, as make and git's
+# index decide. A lesson asks artifacts.get for a late stage, which walks every stage before it: without this each
+# call parsed some 300 module files and hashed the whole mini web again, 8 to 15 seconds.
+_DIGESTS: dict[tuple[str, str], tuple[tuple[int, int], str]] = {}
+TRUSTED_AGE_NS = 2_000_000_000  # a file changed this recently could change again within the clock's granularity
+
+
+def digest_once(path: Path, kind: str, compute: Callable[[Path], str]) -> str:
+    """compute(path), remembered until the file's modification time or size changes. Like git's "racily clean"
+    rule, a file modified in the last two seconds is hashed every time: a second edit of the same size within the
+    file system's timestamp granularity would leave its time unchanged."""
+    status = path.stat()
+    version = (status.st_mtime_ns, status.st_size)
+    known = _DIGESTS.get((str(path), kind))
+    if known is None or known[0] != version or time.time_ns() - status.st_mtime_ns < TRUSTED_AGE_NS:
+        known = version, compute(path)
+        _DIGESTS[(str(path), kind)] = known
+    return known[1]
+
+
 def source_digest(module_name: str) -> str:
     """The digest of a module's code: its syntax tree without docstrings, so a comment or a reworded
     docstring does not rebuild a stage (and a retrain), while any change to what the code does does."""
-    tree = ast.parse(Path(importlib.import_module(module_name).__file__).read_text(encoding="utf-8"))
+    return digest_once(Path(importlib.import_module(module_name).__file__), "code", code_digest)
+
+
+def code_digest(path: Path) -> str:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
@@ -129,11 +154,11 @@ def data_digest(name: str) -> str:
     """The digest of a file under data/, or of every file of a folder there (names and contents)."""
     path = DATA_DIR / name
     if path.is_file():
-        return file_digest(path)
+        return digest_once(path, "file", file_digest)
     files = sorted(p for p in path.rglob("*") if p.is_file())
     if not files:
         raise UserError(f"no {path}: regenerate the bundled data with `minillm world`")
-    return digest("".join(f"{p.relative_to(path)}:{file_digest(p)}\n" for p in files).encode())
+    return digest("".join(f"{p.relative_to(path)}:{digest_once(p, 'file', file_digest)}\n" for p in files).encode())
 
 
 def recipe(stage: Stage, cfg, inputs: dict[str, Path]) -> dict:

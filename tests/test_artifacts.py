@@ -3,9 +3,11 @@ their own files): build when missing, reuse when fresh, rebuild when stale, neve
 
 import importlib
 import json
+import os
 import shutil
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -239,3 +241,24 @@ def test_a_build_waiting_for_another_process_says_so(tmp_path, monkeypatch, caps
         pass
     assert "waiting for another process to finish building the sft stage" in capsys.readouterr().err
     assert calls == [fcntl.LOCK_EX, fcntl.LOCK_UN], "it then waits for the lock, and releases it after the build"
+
+
+def test_a_file_is_hashed_again_only_when_it_changed_or_is_too_fresh_to_trust(tmp_path):
+    path = tmp_path / "module.py"
+    path.write_text("A = 1\n")
+    hour_ago = time.time_ns() - 3600 * 10**9
+    os.utime(path, ns=(hour_ago, hour_ago))
+    calls = []
+
+    def counted(p):
+        calls.append(p)
+        return files.file_digest(p)
+
+    first = artifacts.digest_once(path, "test", counted)
+    assert artifacts.digest_once(path, "test", counted) == first and len(calls) == 1
+    path.write_text("A = 2\n")  # the same size, another time
+    os.utime(path, ns=(hour_ago + 1, hour_ago + 1))
+    assert artifacts.digest_once(path, "test", counted) != first and len(calls) == 2
+    path.write_text("A = 3\n")  # just written: hashed on every call
+    artifacts.digest_once(path, "test", counted)
+    assert artifacts.digest_once(path, "test", counted) == files.file_digest(path) and len(calls) == 4

@@ -289,26 +289,6 @@ class Terminal:
         self.type(line)
         return self.expect("you> ")
 
-    def interrupt_at_prompt(self) -> None:
-        """Ctrl-C once the program waits for a line, again each second until it answers (leaving, it ends the
-        prompt's line). A signal that lands between the prompt and readline's wait stays unseen until the next key
-        (CPython's readline looks at signals only when they interrupt its wait), and on a loaded machine the wait
-        may look begun before it is. Never sent again once answered: a second Ctrl-C would kill it mid-exit."""
-        stat = Path(f"/proc/{self.process.pid}/stat")  # Linux: the program's state, "S" while it waits
-        deadline = time.monotonic() + WAIT
-        while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "S" and time.monotonic() < deadline:
-            time.sleep(0.01)
-        answered = ""
-        while "\n" not in answered and self.process.poll() is None and time.monotonic() < deadline:
-            self.process.send_signal(signal.SIGINT)
-            second = time.monotonic() + 1
-            while "\n" not in answered and time.monotonic() < second:
-                ready, _, _ = select.select([self.master], [], [], max(second - time.monotonic(), 0))
-                data = self._read() if ready else b""
-                if ready and not data:
-                    return  # the program closed the terminal: it has left
-                answered += data.decode(errors="replace")
-
     def close(self) -> int:
         code = self.process.wait(WAIT)
         os.close(self.master)
@@ -373,11 +353,20 @@ def test_ctrl_c_during_a_reply_stops_it_and_keeps_the_session(chatbot, capsys, m
     assert session.turns[:len(kept)] == kept and session.turns[-2]["content"] == "Are you still there?"
 
 
-def test_ctrl_c_at_the_prompt_leaves(terminal):
-    t = terminal("--max-new-tokens", "4")
-    assert t.ask("Are you there?").split("bot> ", 1)[1].strip()
-    t.interrupt_at_prompt()
-    assert t.close() == 0
+def test_ctrl_c_or_ctrl_d_at_the_prompt_leaves(chatbot, capsys, monkeypatch):
+    # In-process, like the test above: over a terminal, whether a SIGINT sent at the prompt interrupts readline's
+    # wait is CPython's and the kernel's business (it hung one test run in three under load); what the REPL does
+    # with the KeyboardInterrupt is ours.
+    for key in (KeyboardInterrupt, EOFError):
+        repl = chat_app.Repl(chatbot, Session())
+
+        def pressed(prompt, key=key):
+            print(prompt, end="")
+            raise key
+
+        monkeypatch.setattr("builtins.input", pressed)
+        assert repl.run() == 0
+        assert capsys.readouterr().out == "you> \n"  # the prompt's line ended, nothing else said
 
 
 def test_verbose_shows_the_enhancer_and_the_guardrail(terminal):
