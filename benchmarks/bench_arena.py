@@ -1,0 +1,70 @@
+"""The arena's bootstrap: evaluate.bootstrap_bradley_terry against the general evaluate.bootstrap_ratings with
+bradley_terry (lesson 12's benchmark).
+
+Both draw the same resampled battle sets and must give the same intervals (checked); the general one refits
+Bradley-Terry on each resampled list of battles, the fast one on the resample's win matrix. Battles: five models of
+known strength, every pair on 450 prompts (4,500 battles, the size of the evaluate stage's arena), winners drawn
+from the Bradley-Terry model with ties when the two draws agree. Pairs of timings alternate (slow, fast, fast,
+slow, ...) so that other work on the machine slows both alike; printed: the median seconds per 100 rounds and the
+median of the back-to-back ratios. Target: the fast one >= 5x.
+
+    python benchmarks/bench_arena.py [--repeats 5] [--rounds 100]
+"""
+
+import argparse
+import itertools
+import statistics
+import time
+
+import numpy as np
+
+from minillm import evaluate
+
+STRENGTHS = {"A": 1.0, "B": 0.6, "C": 0.3, "D": 0.0, "E": -1.0}  # log strengths
+
+
+def battles(prompts: int = 450, seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, (a, b) in itertools.product(range(prompts), itertools.combinations(STRENGTHS, 2)):
+        p_a = 1 / (1 + np.exp(STRENGTHS[b] - STRENGTHS[a]))
+        first, second = rng.random() < p_a, rng.random() < p_a  # two judges; a tie when they disagree
+        out.append({"a": a, "b": b, "winner": "a" if first and second else "b" if not (first or second) else "tie",
+                    "prompt": str(i)})
+    return out
+
+
+def seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=100)
+    args = parser.parse_args()
+    arena = battles()
+    slow = evaluate.bootstrap_ratings(arena, evaluate.bradley_terry, args.rounds, seed=1)
+    fast = evaluate.bootstrap_bradley_terry(arena, args.rounds, seed=1)
+    assert all(np.allclose(slow[m], fast[m], atol=1e-6) for m in slow), "the two bootstraps disagree"
+    times = {"general": [], "fast": []}
+    for repeat in range(args.repeats):
+        order = ["general", "fast"] if repeat % 2 == 0 else ["fast", "general"]
+        for name in order:
+            if name == "general":
+                times[name].append(seconds(lambda: evaluate.bootstrap_ratings(arena, evaluate.bradley_terry,
+                                                                              args.rounds, seed=1)))
+            else:
+                times[name].append(seconds(lambda: evaluate.bootstrap_bradley_terry(arena, args.rounds, seed=1)))
+    per_100 = {name: 100 / args.rounds * statistics.median(t) for name, t in times.items()}
+    ratio = statistics.median(g / f for g, f in zip(times["general"], times["fast"]))
+    print(f"{len(arena):,} battles, {args.rounds} rounds, same intervals: yes")
+    print(f"bootstrap_ratings(bradley_terry): {per_100['general']:.2f} s per 100 rounds")
+    print(f"bootstrap_bradley_terry:          {per_100['fast']:.2f} s per 100 rounds")
+    print(f"speed-up: {ratio:.1f}x (target >= 5x)")
+
+
+if __name__ == "__main__":
+    main()
