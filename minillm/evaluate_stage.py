@@ -16,7 +16,8 @@ The gold judge is a reward model trained here like lesson 10's, on its pairs plu
 optimised against lesson 10's model, so that model cannot judge it fairly: it would reward PPO's hacks.
 
 The fine-tuned and RL models' replies to the held-out questions and open-ended requests are the rl stage's
-(rl/replies.jsonl); this stage asks the base model those, and every model the safety requests.
+(rl/replies.jsonl: greedy answers to the questions, replies to the requests sampled at temperature 1); this stage
+asks the base model those (greedily), and every model the safety requests (greedily).
 """
 
 import argparse
