@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -31,12 +30,6 @@ def world_tokens(tmp_path_factory) -> Path:
     return root / "tokenizer"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def assert_torchrun_matches_one_process(module: str, flags: list[str], tmp_path: Path) -> None:
     """`python -m module` alone and under a 2-process torchrun with the same flags (each with --out): both succeed,
     the processes end bit-identical, and loss and weights match the single process's."""
@@ -45,8 +38,8 @@ def assert_torchrun_matches_one_process(module: str, flags: list[str], tmp_path:
                          check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr[-2000:]
     torchrun = Path(sys.executable).with_name("torchrun")
-    two = subprocess.run([str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--master-addr=127.0.0.1",
-                          f"--master-port={free_port()}", "-m", module, "--out", str(tmp_path / "two"), *flags],
+    two = subprocess.run([str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--standalone",
+                           "-m", module, "--out", str(tmp_path / "two"), *flags],
                          check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert two.returncode == 0, two.stderr[-2000:]
     summary = json.loads(two.stdout.strip().splitlines()[-1])

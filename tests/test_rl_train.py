@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_torchrun_matches_one_process, free_port
+from conftest import assert_torchrun_matches_one_process
 from safetensors.torch import load_file
 
 from minillm import chat, cli, dpo, rl, rl_stage, rl_train
@@ -295,8 +295,8 @@ def test_torchrun_two_processes_train_one_policy(sft, reward_folder, tmp_path):
     flags = ["--base", str(sft), "--reward-model", str(reward_folder), "--prompts", str(prompts), "--quiet",
              "--iterations", "2", "--rollouts", "8", "--batch-size", "2", "--max-new-tokens", "6", "--device", "cpu",
              "--out", str(tmp_path / "two")]
-    two = subprocess.run([str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--master-addr=127.0.0.1",
-                          f"--master-port={free_port()}", "-m", "minillm.rl_stage", *flags],
+    two = subprocess.run([str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--standalone",
+                           "-m", "minillm.rl_stage", *flags],
                          check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert two.returncode == 0, two.stderr[-2000:]
     summary = json.loads(two.stdout.strip().splitlines()[-1])

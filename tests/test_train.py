@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import free_port
 from safetensors.torch import load_file
 
 from minillm import checkpoint, cloze, tokens, train
@@ -391,8 +390,8 @@ def test_torchrun_two_processes_match_one_process(data, tmp_path):
     cfg = dataclasses.replace(MICRO, max_steps=6)
     single = run(cfg, data, tmp_path / "one")
     torchrun = Path(sys.executable).with_name("torchrun")
-    cmd = [str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--master-addr=127.0.0.1",
-           f"--master-port={free_port()}", "-m", "minillm.train", "--data", str(data), "--out", str(tmp_path / "two"),
+    cmd = [str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--standalone",
+            "-m", "minillm.train", "--data", str(data), "--out", str(tmp_path / "two"),
            "--quiet", *micro_flags(cfg)]
     done = subprocess.run(cmd, check=False, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -416,8 +415,8 @@ def test_torchrun_fits_the_presets_micro_batch_and_says_an_error_once(data, tmp_
              "--fact-prompts", "", "--device", "cpu", "--quiet", "--data", str(data)]
 
     def two_processes(*flags):
-        cmd = [str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--master-addr=127.0.0.1",
-               f"--master-port={free_port()}", "-m", "minillm.train", "--preset", "tiny", *small, *flags]
+        cmd = [str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--standalone",
+                "-m", "minillm.train", "--preset", "tiny", *small, *flags]
         return subprocess.run(cmd, check=False, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
 
     failed = two_processes("--global-batch-size", "3", "--out", str(tmp_path / "odd"))
