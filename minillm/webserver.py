@@ -1,8 +1,8 @@
 """The local web server of lesson 01: the bundled mini web on 127.0.0.1, misbehaving on request.
 
 serve_web() serves a site folder (default: data/web/) in a background thread with the redirects and the crawler
-trap its _manifest.json describes, can inject faults (Faults), and counts what it serves per path, so the lesson,
-the tests and `minillm crawl` can check a crawler against it. `minillm serve-web` runs it until Ctrl-C.
+trap its _manifest.json describes, can inject faults (Faults), and counts and logs what it serves, so the lesson,
+its exercises, the tests and `minillm crawl` can check a crawler against it. `minillm serve-web` runs it until Ctrl-C.
 """
 
 import argparse
@@ -63,12 +63,23 @@ class Faults:
         return kind if kind == "oversized" or attempt < failures else None
 
 
+@dataclass
+class Request:
+    """One request the server received, in the server's log."""
+
+    path: str
+    attempt: int  # how many requests of this path came before it
+    at: float  # time.monotonic() when it arrived
+    status: int | None = None  # the status answered; None while it is answered, or if the server hung up (a drop)
+
+
 class WebServer:
     """A ThreadingHTTPServer on 127.0.0.1 serving a site folder; counts what it serves, per path.
 
-    `requests[path]` counts requests received, `completed[path]` answers sent in full. `hold(path)` makes
-    the server keep the next requests of `path` waiting until `release(path)` (the resume test uses it to
-    kill a crawler at a known moment).
+    `requests[path]` counts requests received, `completed[path]` answers sent in full, and `log` lists every
+    request (a Request) in the order they arrived: what a crawler asked for, when, and what it was answered.
+    `hold(path)` makes the server keep the next requests of `path` waiting until `release(path)` (the resume
+    test uses it to kill a crawler at a known moment).
     """
 
     def __init__(self, root, port: int = 0, faults: Faults | float | None = None):
@@ -79,6 +90,7 @@ class WebServer:
         self.faults = Faults(fraction=faults) if isinstance(faults, (int, float)) and faults else faults or None
         self.requests: Counter = Counter()
         self.completed: Counter = Counter()
+        self.log: list[Request] = []
         self.arrived: dict[str, threading.Event] = {}
         self.gates: dict[str, threading.Event] = {}
         self.lock = threading.Lock()
@@ -122,10 +134,11 @@ class WebServer:
     def __exit__(self, *exc):
         self.close()
 
-    def count(self, path: str) -> int:
+    def count(self, path: str) -> Request:
         with self.lock:
             self.requests[path] += 1
-            return self.requests[path] - 1
+            self.log.append(Request(path, self.requests[path] - 1, time.monotonic()))
+            return self.log[-1]
 
     def answer(self, path: str) -> tuple[int, dict, bytes]:
         """(status, headers, body) for a path, as the site would answer without faults."""
@@ -225,7 +238,8 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         web: WebServer = self.server.web
         path = urlsplit(self.path).path or "/"
-        attempt = web.count(path)
+        self.entry = web.count(path)
+        attempt = self.entry.attempt
         if "\x00" in unquote(path):  # no file name holds a NUL (the file system calls would raise)
             return self.send(400, {"Content-Type": "text/plain; charset=utf-8"}, b"400 Bad Request\n", path)
         if path in web.gates:
@@ -248,6 +262,7 @@ class SiteHandler(http.server.BaseHTTPRequestHandler):
         self.send(status, headers, body, path, padding)
 
     def send(self, status: int, headers: dict, body: bytes, path: str, padding: int = 0) -> None:
+        self.entry.status = status
         try:
             self.send_response(status)
             for name, value in headers.items():

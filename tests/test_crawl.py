@@ -268,6 +268,18 @@ def test_server_serves_pages_redirects_404s_and_hides_the_manifest(site):
         assert server.requests["/a.html"] == 1 and server.completed["/a.html"] == 1
 
 
+def test_server_logs_each_request_in_order_with_its_time_and_status(site):
+    faults = Faults(fraction=1.0, kinds=("503",), max_failures=1)
+    with serve_web(site, faults=faults) as server:
+        for path in ["a.html", "a.html", "missing.html"]:
+            requests.get(server.url + path, timeout=5)
+            time.sleep(0.01)
+        log = list(server.log)
+    assert [(r.path, r.attempt, r.status) for r in log] == [("/a.html", 0, 503), ("/a.html", 1, 200),
+                                                            ("/missing.html", 0, 503)]
+    assert log[0].at + 0.01 <= log[1].at and log[1].at + 0.01 <= log[2].at
+
+
 def test_faults_are_deterministic_and_pass():
     faults = Faults(fraction=0.5, seed=3)
     picks = {f"/p{i}.html": faults.pick(f"/p{i}.html", 0) for i in range(400)}
