@@ -1,8 +1,8 @@
 """Learning byte-pair merges from pre-token counts, incrementally (lesson 03).
 
-The lesson's `train_on_pretokens` recounts every pair of every pre-token before each merge. `learn_merges` learns
-the same merges, in the same order, but counts the pairs once: after a merge only the pairs next to it change, so
-only those are updated (an index from each pair to the words that contain it tells where to look), and the most
+Recounting every pair of every pre-token before each merge is the plain way. `learn_merges` learns the same
+merges, in the same order, but counts the pairs once: after a merge only the pairs next to it change, so only
+those are updated (an index from each pair to the words that contain it tells where to look), and the most
 frequent pair comes from a heap whose stale entries are skipped when popped. Equal counts go to the
 lexicographically greater pair of byte strings, compared as the tuple `(left_bytes, right_bytes)`, so training
 does not depend on the order of the documents.
