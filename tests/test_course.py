@@ -1,17 +1,20 @@
 """The course machinery: exercises released from solutions, the in-notebook checks, nbgrader metadata."""
 
+import ast
 import filecmp
+import re
 
 import nbformat
 import numpy as np
 import pytest
 
 from minillm import cli
-from minillm.course import release
+from minillm.course import release, similarity
 from minillm.course.check import CheckFailed, exercise, expect_close, expect_equal, expect_true
 from minillm.errors import UserError
 
 SOLUTIONS = sorted(release.SOLUTIONS_DIR.glob("*.ipynb"))
+LEAK_THRESHOLD = 0.75  # token-sequence match above which an answer is the lesson's own code, renamed
 
 
 def test_exercises_folder_is_up_to_date(tmp_path):
@@ -143,3 +146,64 @@ def test_release_never_overwrites_a_learners_work(tmp_path, capsys, work):
     assert cli.main(["course", "release", "--out", str(out)]) == 2
     assert "holds a learner's work" in capsys.readouterr().err
     assert path.read_bytes() == mine
+
+
+def lesson_of(solution):
+    return next(release.NOTEBOOKS_DIR.glob(f"{solution.name[:2]}_*.ipynb"))
+
+
+def lesson_definitions(path) -> list[tuple[str, list[str]]]:
+    """(name, normalized tokens) of every function and class a lesson's code cells define."""
+    found = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                found.append((node.name, similarity.normalized_tokens(ast.get_source_segment(code, node))))
+    return found
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_no_answer_is_written_out_in_its_lesson(path):
+    """An exercise asks for what the lesson did not write: no answer matches a function of the lesson's code."""
+    written = lesson_definitions(lesson_of(path))
+    for grade_id, code in similarity.answer_cells(path).items():
+        for name in similarity.defined_functions(code):
+            answer = similarity.normalized_tokens(similarity.function_source(code, name))
+            for lesson_name, tokens in written:
+                match = similarity.ratio(answer, tokens)
+                assert match < LEAK_THRESHOLD, (
+                    f"{grade_id}: {name} matches the lesson's {lesson_name} ({match:.0%} of tokens): the lesson "
+                    "gives the answer away")
+
+
+def solution_lines(code: str) -> list[str]:
+    body = code.split(release.BEGIN_SOLUTION, 1)[1].rsplit(release.END_SOLUTION, 1)[0] if release.BEGIN_SOLUTION in code else ""
+    return [line for line in body.splitlines() if line.strip() and not line.strip().startswith(("#", "###"))]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_each_lesson_has_graded_exercises_and_one_that_assembles(path):
+    nb = nbformat.read(path, as_version=4)
+    graded = [c for c in nb.cells if release.nbgrader_meta(c).get("grade")]
+    assert len(graded) >= 4, "each lesson keeps at least 4 graded exercises"
+    assembly = [c for c in nb.cells if c.metadata.get("minillm", {}).get("assembly")]
+    assert assembly, "mark the exercise that assembles the lesson's pieces with metadata minillm.assembly"
+    for cell in assembly:
+        assert release.nbgrader_meta(cell).get("solution"), "the assembly mark belongs on an answer cell"
+        lines = solution_lines(cell.source)
+        assert len(lines) >= 7, f"{release.nbgrader_meta(cell)['grade_id']}: {len(lines)} lines is one small function, not an assembly"
+
+
+def test_readme_syllabus_counts_each_lessons_graded_exercises():
+    readme = (release.ROOT / "README.md").read_text(encoding="utf-8")
+    stated = {name: count for count, name in re.findall(r"\[(\d+)\]\(exercises/(\w+)\.ipynb\)", readme)}
+    for path in SOLUTIONS:
+        graded = sum(bool(release.nbgrader_meta(c).get("grade")) for c in nbformat.read(path, as_version=4).cells)
+        assert stated.get(path.stem) == str(graded), f"README's syllabus: {path.stem} has {graded} graded exercises"
