@@ -3,7 +3,9 @@
 Every stage writes one folder, `runs/<preset>/<stage>/`. A lesson that needs an earlier stage's output
 asks for it by name, `artifacts.get("tokenizer", preset="tiny")`, which builds it (and what it needs) when
 the folder is missing or stale: when the stage's config, the code of its modules (comments and docstrings
-aside), the data files it reads, or an upstream artifact changed. The recipe and the stage's report live in
+aside), the data files it reads, or an upstream artifact changed. Its modules are found, not listed: the stage's
+module and every package module it imports, directly or through others (a hand-kept list once missed
+minillm.config, and stages built before an optimizer change were taken as fresh). The recipe and the stage's report live in
 `<stage>/stamp.json`.
 
 A stage module provides `PRESETS` (preset name -> config dataclass) and
@@ -17,6 +19,7 @@ import ast
 import contextlib
 import dataclasses
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -48,41 +51,25 @@ class Stage:
     module: str  # the module with PRESETS and build_stage
     needs: tuple[str, ...]  # upstream stages, in pipeline order
     title: str  # heading in report.md
-    code: tuple[str, ...] = ()  # other modules whose source shapes the output (besides `module`)
     data: tuple[str, ...] = ()  # files or folders under data/ that the stage reads
 
 
 # The pipeline, in order. A stage appears here when its lesson has landed, never before.
 STAGES: list[Stage] = [
-    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", data=("web",),
-          code=("minillm.crawler", "minillm.urls", "minillm.robots", "minillm.fetch", "minillm.charsets",
-                "minillm.webserver")),
+    Stage("crawl", "minillm.crawl", (), "Crawl the mini web (lesson 01)", data=("web",)),
     Stage("clean", "minillm.clean", ("crawl",), "Clean the crawl (lesson 02)",
-          code=("minillm.extract", "minillm.langid", "minillm.filters", "minillm.dedup", "minillm.pii"),
           data=("langid", "web/_manifest.json")),
-    Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)",
-          code=("minillm.pretokens", "minillm.merges", "minillm.tokens")),
-    Stage("pretrain", "minillm.train", ("tokenizer",), "Pretrain the GPT (lessons 04-07)",
-          code=("minillm.model", "minillm.nn", "minillm.checkpoint", "minillm.tokens", "minillm.devices", "minillm.runlog",
-                "minillm.cloze"), data=("probe",)),
+    Stage("tokenizer", "minillm.tokenizer", ("clean",), "Train the tokenizer (lesson 03)"),
+    Stage("pretrain", "minillm.train", ("tokenizer",), "Pretrain the GPT (lessons 04-07)", data=("probe",)),
     Stage("probe", "minillm.probe", ("pretrain",), "What the model knows: the fact probe (lessons 07-08)",
-          code=("minillm.sample", "minillm.cloze"), data=("probe",)),
+          data=("probe",)),
     Stage("sft", "minillm.sft", ("tokenizer", "pretrain", "probe"), "Fine-tune into an assistant (lesson 09)",
-          code=("minillm.chat", "minillm.calculator", "minillm.sft_eval", "minillm.train", "minillm.sample",
-                "minillm.model", "minillm.checkpoint", "minillm.tokenizer", "minillm.tokens", "minillm.probe"),
           data=("sft", "rl", "preferences")),
-    Stage("reward", "minillm.reward", ("sft",), "The reward model (lesson 10)",
-          code=("minillm.sft", "minillm.chat", "minillm.train", "minillm.model", "minillm.nn", "minillm.checkpoint",
-                "minillm.tokenizer"), data=("preferences",)),
+    Stage("reward", "minillm.reward", ("sft",), "The reward model (lesson 10)", data=("preferences",)),
     Stage("rl", "minillm.rl_stage", ("sft", "reward"), "Reinforcement learning: PPO, GRPO and DPO (lesson 11)",
-          code=("minillm.rl", "minillm.rl_train", "minillm.dpo", "minillm.reward", "minillm.sft", "minillm.sft_eval",
-                "minillm.chat", "minillm.calculator", "minillm.sample", "minillm.train", "minillm.model",
-                "minillm.checkpoint"), data=("rl", "preferences", "sft")),
+          data=("rl", "preferences", "sft")),
     Stage("evaluate", "minillm.evaluate_stage", ("tokenizer", "pretrain", "sft", "rl"),
-          "Evaluate every model: benchmarks and an arena (lesson 12)",
-          code=("minillm.evaluate", "minillm.reward", "minillm.rl", "minillm.rl_train", "minillm.sft", "minillm.sft_eval",
-                "minillm.chat", "minillm.calculator", "minillm.sample", "minillm.train", "minillm.model",
-                "minillm.checkpoint", "minillm.tokens"), data=("rl", "preferences", "sft")),
+          "Evaluate every model: benchmarks and an arena (lesson 12)", data=("rl", "preferences", "sft")),
 ]
 
 
@@ -134,6 +121,43 @@ def digest_once(path: Path, kind: str, compute: Callable[[Path], str]) -> str:
     return known[1]
 
 
+# the plumbing: these modules move and store what a stage makes and never shape it, so editing them rebuilds nothing
+PLUMBING = ("minillm.artifacts", "minillm.cli", "minillm.pipeline", "minillm.files", "minillm.errors")
+
+
+def package_imports(module_name: str) -> set[str]:
+    """The modules of its own package that a module imports anywhere in its code (a late import included)."""
+    tree = ast.parse(Path(importlib.import_module(module_name).__file__).read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            # `from minillm import train` imports a module; `from minillm.train import lr` a name
+            found |= {f"{node.module}.{alias.name}" for alias in node.names if is_module(f"{node.module}.{alias.name}")}
+    package = module_name.split(".")[0]
+    return {name for name in found if name == package or name.startswith(package + ".")}
+
+
+def is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a name inside a module, not a submodule
+        return False
+
+
+def stage_modules(module_name: str) -> list[str]:
+    """The stage's module and every package module it imports, directly or not, but the plumbing."""
+    seen, todo = set(), [module_name]
+    while todo:
+        name = todo.pop()
+        if name not in seen and name not in PLUMBING:
+            seen.add(name)
+            todo += sorted(package_imports(name))
+    return sorted(seen)
+
+
 def source_digest(module_name: str) -> str:
     """The digest of a module's code: its syntax tree without docstrings, so a comment or a reworded
     docstring does not rebuild a stage (and a retrain), while any change to what the code does does."""
@@ -166,7 +190,7 @@ def recipe(stage: Stage, cfg, inputs: dict[str, Path]) -> dict:
     return {
         "stage": stage.name,
         "config": dataclasses.asdict(cfg),
-        "code": {name: source_digest(name) for name in (stage.module, *stage.code)},
+        "code": {name: source_digest(name) for name in stage_modules(stage.module)},
         "data": {name: data_digest(name) for name in stage.data},
         "inputs": {name: stamp(path)["fingerprint"] for name, path in inputs.items()},
     }

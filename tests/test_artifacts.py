@@ -93,6 +93,39 @@ def test_code_edits_rebuild_but_comment_and_docstring_edits_do_not(stages, tmp_p
     assert len(first.CALLS) == 2, "a change to the code rebuilds"
 
 
+def test_a_module_imported_on_the_way_is_part_of_the_recipe(tmp_path, monkeypatch):
+    """The stage imports a helper inside a function, which imports another module: editing that one rebuilds."""
+    package = tmp_path / "fakepkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "stage.py").write_text("NAME = 'only'\n" + textwrap.dedent(STAGE_CODE).replace(
+        '    text = " ".join', '    from fakepkg import helper\n    text = helper.WORD + " ".join'))
+    (package / "helper.py").write_text("from fakepkg.deep import WORD\n")
+    (package / "deep.py").write_text("WORD = 'a'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("MINILLM_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(artifacts, "STAGES", [artifacts.Stage("only", "fakepkg.stage", (), "Only")])
+    try:
+        assert artifacts.stage_modules("fakepkg.stage") == ["fakepkg", "fakepkg.deep", "fakepkg.helper", "fakepkg.stage"]
+        stage = importlib.import_module("fakepkg.stage")
+        artifacts.get("only", "tiny", progress=False)
+        artifacts.get("only", "tiny", progress=False)
+        assert len(stage.CALLS) == 1
+        (package / "deep.py").write_text("WORD = 'b'\n")
+        artifacts.get("only", "tiny", progress=False)
+        assert len(stage.CALLS) == 2, "a change two imports away rebuilds"
+    finally:
+        for name in [n for n in sys.modules if n.split(".")[0] == "fakepkg"]:
+            sys.modules.pop(name)
+
+
+def test_the_real_stages_recipes_follow_their_imports_but_not_the_plumbing():
+    pretrain = artifacts.stage_modules("minillm.train")
+    assert {"minillm.model", "minillm.config", "minillm.tokens"} <= set(pretrain)  # config was once missed
+    assert not set(pretrain) & set(artifacts.PLUMBING)
+    assert "minillm.sft" in artifacts.stage_modules("minillm.rl_stage")
+
+
 def test_changed_data_makes_a_stage_stale(stages, tmp_path, monkeypatch):
     first, _ = stages
     data = tmp_path / "data"
