@@ -4,8 +4,8 @@ Every stage writes one folder, `runs/<preset>/<stage>/`. A lesson that needs an 
 asks for it by name, `artifacts.get("tokenizer", preset="tiny")`, which builds it (and what it needs) when
 the folder is missing or stale: when the stage's config, the code of its modules (comments and docstrings
 aside), the data files it reads, or an upstream artifact changed. Its modules are found, not listed: the stage's
-module and every package module it imports, directly or through others (a hand-kept list once missed
-minillm.config, and stages built before an optimizer change were taken as fresh). The recipe and the stage's report live in
+module and every package module it imports, directly or through others (a hand-kept list had missed
+minillm.config and four more modules that pretraining imports). The recipe and the stage's report live in
 `<stage>/stamp.json`.
 
 A stage module provides `PRESETS` (preset name -> config dataclass) and
