@@ -1,9 +1,11 @@
 """Fixtures shared by several test modules."""
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,27 @@ def world_tokens(tmp_path_factory) -> Path:
     return root / "tokenizer"
 
 
+def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`torchrun --standalone` with 2 CPU processes running `python -m module args`, one such test at a time.
+
+    Standalone torchrun picks a free port and lets it go before its workers bind it; two runs started at once by
+    parallel test workers can meet on one port, and a worker that joins the other run's store waits forever (two
+    clean CI runs hung 300 s this way). A lock shared by the test workers keeps the runs apart; a run that still
+    hangs fails with what its processes printed."""
+    env = env or {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    cmd = [str(Path(sys.executable).with_name("torchrun")), "--nnodes=1", "--nproc-per-node=2", "--standalone",
+           "-m", module, *args]
+    with open(Path(tempfile.gettempdir()) / "minillm-tests-torchrun.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return subprocess.run(cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired as hung:
+            printed = (hung.stderr or b"")[-3000:]
+            pytest.fail(f"torchrun -m {module} still ran after {timeout} s; its last words:\n"
+                        f"{printed.decode(errors='replace') if isinstance(printed, bytes) else printed}")
+
+
 def assert_torchrun_matches_one_process(module: str, flags: list[str], tmp_path: Path) -> None:
     """`python -m module` alone and under a 2-process torchrun with the same flags (each with --out): both succeed,
     the processes end bit-identical, and loss and weights match the single process's."""
@@ -37,10 +60,7 @@ def assert_torchrun_matches_one_process(module: str, flags: list[str], tmp_path:
     one = subprocess.run([sys.executable, "-m", module, "--out", str(tmp_path / "one"), *flags],
                          check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr[-2000:]
-    torchrun = Path(sys.executable).with_name("torchrun")
-    two = subprocess.run([str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--standalone",
-                           "-m", module, "--out", str(tmp_path / "two"), *flags],
-                         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    two = torchrun(module, "--out", str(tmp_path / "two"), *flags, env=env)
     assert two.returncode == 0, two.stderr[-2000:]
     summary = json.loads(two.stdout.strip().splitlines()[-1])
     assert summary["replicas_identical"] is True

@@ -3,9 +3,11 @@
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from minillm import __version__
+from minillm.course import release
 
 
 def minillm(*args, cwd=None):
@@ -66,5 +68,7 @@ def test_grade_exit_code_follows_full_marks(tmp_path):
 
     result = minillm("grade", "exercises/00_warmup.ipynb", "--gradescope", str(tmp_path / "gs.json"), cwd=ROOT)
     assert result.returncode == 1
-    assert "total" in result.stdout and "0/7" in result.stdout.replace(" ", "")
+    solution = nbformat.read(ROOT / "solutions" / "00_warmup.ipynb", as_version=4)
+    points = sum(release.nbgrader_meta(c).get("points", 0) for c in solution.cells if release.nbgrader_meta(c).get("grade"))
+    assert "total" in result.stdout and f"0/{points}" in result.stdout.replace(" ", "")
     assert (tmp_path / "gs.json").exists()

@@ -2,15 +2,12 @@
 
 import dataclasses
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_torchrun_matches_one_process
+from conftest import assert_torchrun_matches_one_process, torchrun
 from safetensors.torch import load_file
 
 from minillm import chat, cli, dpo, rl, rl_stage, rl_train
@@ -290,14 +287,10 @@ def test_bad_input_is_one_line_and_exit_2(sft, reward_folder, tmp_path, capsys):
 
 def test_torchrun_two_processes_train_one_policy(sft, reward_folder, tmp_path):
     prompts = write_questions(tmp_path / "q.jsonl", QUESTIONS)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    torchrun = Path(sys.executable).with_name("torchrun")
     flags = ["--base", str(sft), "--reward-model", str(reward_folder), "--prompts", str(prompts), "--quiet",
              "--iterations", "2", "--rollouts", "8", "--batch-size", "2", "--max-new-tokens", "6", "--device", "cpu",
              "--out", str(tmp_path / "two")]
-    two = subprocess.run([str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--standalone",
-                           "-m", "minillm.rl_stage", *flags],
-                         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    two = torchrun("minillm.rl_stage", *flags)
     assert two.returncode == 0, two.stderr[-2000:]
     summary = json.loads(two.stdout.strip().splitlines()[-1])
     assert summary["replicas_identical"] is True and summary["iteration"] == 2

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import torchrun
 from safetensors.torch import load_file
 
 from minillm import checkpoint, cloze, tokens, train
@@ -389,11 +390,8 @@ def test_torchrun_two_processes_match_one_process(data, tmp_path):
     """
     cfg = dataclasses.replace(MICRO, max_steps=6)
     single = run(cfg, data, tmp_path / "one")
-    torchrun = Path(sys.executable).with_name("torchrun")
-    cmd = [str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--standalone",
-            "-m", "minillm.train", "--data", str(data), "--out", str(tmp_path / "two"),
-           "--quiet", *micro_flags(cfg)]
-    done = subprocess.run(cmd, check=False, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+    done = torchrun("minillm.train", "--data", str(data), "--out", str(tmp_path / "two"), "--quiet",
+                    *micro_flags(cfg), env=env(), timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     # Linear weights are column-major; DDP's gradient buckets must follow that layout, or it warns and copies.
     assert "strides" not in done.stderr, done.stderr[-2000:]
@@ -410,14 +408,11 @@ def test_torchrun_two_processes_match_one_process(data, tmp_path):
 
 def test_torchrun_fits_the_presets_micro_batch_and_says_an_error_once(data, tmp_path):
     """The tiny preset (micro-batch 4 = global batch 4) on 2 processes: 2 sequences each, no error."""
-    torchrun = Path(sys.executable).with_name("torchrun")
     small = ["--n-layer", "1", "--n-head", "2", "--n-embd", "32", "--block-size", "32", "--eval-batches", "2",
              "--fact-prompts", "", "--device", "cpu", "--quiet", "--data", str(data)]
 
     def two_processes(*flags):
-        cmd = [str(torchrun), "--nnodes=1", "--nproc-per-node=2", "--standalone",
-                "-m", "minillm.train", "--preset", "tiny", *small, *flags]
-        return subprocess.run(cmd, check=False, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+        return torchrun("minillm.train", "--preset", "tiny", *small, *flags, env=env(), timeout=120)
 
     failed = two_processes("--global-batch-size", "3", "--out", str(tmp_path / "odd"))
     assert failed.returncode != 0
