@@ -12,8 +12,9 @@ stage measures
   intervals, and the online Elo).
 
 The gold judge is a reward model trained here like lesson 10's, on its pairs plus pairs that teach what lesson
-10's model missed (degenerate and off-topic replies, its weak spots in lesson 10's hacking probe). PPO was
-optimised against lesson 10's model, so that model cannot judge it fairly: it would reward PPO's hacks.
+10's model missed (degenerate and off-topic replies, its weak spots in lesson 10's hacking probe). Lesson 10's
+model is no fair judge: DPO trained on its very pairs, PPO's value model starts from it, and lesson 11 shows a
+policy optimised against it learning its weak spots.
 
 The fine-tuned and RL models' replies to the held-out questions and open-ended requests are the rl stage's
 (rl/replies.jsonl: greedy answers to the questions, replies to the requests sampled at temperature 1); this stage
