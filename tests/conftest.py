@@ -35,10 +35,9 @@ def world_tokens(tmp_path_factory) -> Path:
 def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """`torchrun --standalone` with 2 CPU processes running `python -m module args`, one such test at a time.
 
-    Standalone torchrun picks a free port and lets it go before its workers bind it; two runs started at once by
-    parallel test workers can meet on one port, and a worker that joins the other run's store waits forever (two
-    clean CI runs hung 300 s this way). A lock shared by the test workers keeps the runs apart; a run that still
-    hangs fails with what its processes printed."""
+    Clean CI runs, where two test workers run side by side, saw a torchrun hang 300 s (SFT) and another abort
+    (SIGABRT in rank 0); neither happens alone, and both fit two runs meeting on one port. A lock shared by the
+    test workers keeps the tests' runs apart, and a run that still hangs fails with what its processes printed."""
     env = env or {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [str(Path(sys.executable).with_name("torchrun")), "--nnodes=1", "--nproc-per-node=2", "--standalone",
            "-m", module, *args]
@@ -53,6 +52,12 @@ def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 30
                         f"{printed.decode(errors='replace') if isinstance(printed, bytes) else printed}")
 
 
+def workers_said(done: subprocess.CompletedProcess) -> str:
+    """A failed torchrun's stderr for a test message: its start, where the workers' own errors are, and its end
+    (torchrun's summary of which rank failed how)."""
+    return done.stderr if len(done.stderr) < 4000 else f"{done.stderr[:2500]}\n...\n{done.stderr[-1500:]}"
+
+
 def assert_torchrun_matches_one_process(module: str, flags: list[str], tmp_path: Path) -> None:
     """`python -m module` alone and under a 2-process torchrun with the same flags (each with --out): both succeed,
     the processes end bit-identical, and loss and weights match the single process's."""
@@ -61,7 +66,7 @@ def assert_torchrun_matches_one_process(module: str, flags: list[str], tmp_path:
                          check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr[-2000:]
     two = torchrun(module, "--out", str(tmp_path / "two"), *flags, env=env)
-    assert two.returncode == 0, two.stderr[-2000:]
+    assert two.returncode == 0, workers_said(two)
     summary = json.loads(two.stdout.strip().splitlines()[-1])
     assert summary["replicas_identical"] is True
     assert summary["train_loss"] == pytest.approx(json.loads(one.stdout.strip().splitlines()[-1])["train_loss"],

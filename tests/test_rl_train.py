@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import assert_torchrun_matches_one_process, torchrun
+from conftest import assert_torchrun_matches_one_process, torchrun, workers_said
 from safetensors.torch import load_file
 
 from minillm import chat, cli, dpo, rl, rl_stage, rl_train
@@ -291,7 +291,7 @@ def test_torchrun_two_processes_train_one_policy(sft, reward_folder, tmp_path):
              "--iterations", "2", "--rollouts", "8", "--batch-size", "2", "--max-new-tokens", "6", "--device", "cpu",
              "--out", str(tmp_path / "two")]
     two = torchrun("minillm.rl_stage", *flags)
-    assert two.returncode == 0, two.stderr[-2000:]
+    assert two.returncode == 0, workers_said(two)
     summary = json.loads(two.stdout.strip().splitlines()[-1])
     assert summary["replicas_identical"] is True and summary["iteration"] == 2
     assert load_model(tmp_path / "two")[0].config.vocab_size == load_model(sft)[0].config.vocab_size

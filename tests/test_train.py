@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import torchrun
+from conftest import torchrun, workers_said
 from safetensors.torch import load_file
 
 from minillm import checkpoint, cloze, tokens, train
@@ -392,7 +392,7 @@ def test_torchrun_two_processes_match_one_process(data, tmp_path):
     single = run(cfg, data, tmp_path / "one")
     done = torchrun("minillm.train", "--data", str(data), "--out", str(tmp_path / "two"), "--quiet",
                     *micro_flags(cfg), env=env(), timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, workers_said(done)
     # Linear weights are column-major; DDP's gradient buckets must follow that layout, or it warns and copies.
     assert "strides" not in done.stderr, done.stderr[-2000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
@@ -418,7 +418,7 @@ def test_torchrun_fits_the_presets_micro_batch_and_says_an_error_once(data, tmp_
     assert failed.returncode != 0
     assert failed.stderr.count("minillm: error: global_batch_size (3) must be a multiple") == 1, failed.stderr[-2000:]
     done = two_processes("--max-steps", "2", "--out", str(tmp_path / "two"))
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, workers_said(done)
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["world_size"] == 2 and summary["step"] == 2
     assert json.loads((tmp_path / "two" / "config.json").read_text())["train"]["batch_size"] == 2
