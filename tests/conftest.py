@@ -3,6 +3,7 @@
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,19 +38,24 @@ def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 30
 
     Clean CI runs, where two test workers run side by side, saw a torchrun hang 300 s (SFT) and another abort
     (SIGABRT in rank 0); neither happens alone, and both fit two runs meeting on one port. A lock shared by the
-    test workers keeps the tests' runs apart, and a run that still hangs fails with what its processes printed."""
+    test workers keeps the tests' runs apart, and a run that still hangs is killed with its workers and fails with
+    what they printed."""
     env = env or {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [str(Path(sys.executable).with_name("torchrun")), "--nnodes=1", "--nproc-per-node=2", "--standalone",
            "-m", module, *args]
     with open(Path(tempfile.gettempdir()) / "minillm-tests-torchrun.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        # a session of its own, so that on a timeout the workers die with torchrun: killing torchrun alone left a
+        # hung run's worker alive an hour later, beside the runs that followed
+        run = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
         try:
-            return subprocess.run(cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired as hung:
-            printed = (hung.stderr or b"")[-3000:]
-            pytest.fail(f"torchrun -m {module} still ran after {timeout} s; its last words:\n"
-                        f"{printed.decode(errors='replace') if isinstance(printed, bytes) else printed}")
+            out, err = run.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            _, err = run.communicate()
+            pytest.fail(f"torchrun -m {module} still ran after {timeout} s; its last words:\n{err[-3000:]}")
+        return subprocess.CompletedProcess(cmd, run.returncode, out, err)
 
 
 def workers_said(done: subprocess.CompletedProcess) -> str:
