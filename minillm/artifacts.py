@@ -126,18 +126,26 @@ PLUMBING = ("minillm.artifacts", "minillm.cli", "minillm.pipeline", "minillm.fil
 
 
 def package_imports(module_name: str) -> set[str]:
-    """The modules of its own package that a module imports anywhere in its code (a late import included)."""
-    tree = ast.parse(Path(importlib.import_module(module_name).__file__).read_text(encoding="utf-8"))
+    """The modules of its own package that a module imports anywhere in its code (a late import included); the
+    file is parsed again only when it changed (every `get` asks for every upstream stage's recipe)."""
+    package = module_name.split(".")[0]
+    path = Path(importlib.import_module(module_name).__file__)
+    return digest_once(path, "imports", lambda p: imported_modules(p, package))
+
+
+def imported_modules(path: Path, package: str) -> set[str]:
+    def in_package(name: str) -> bool:
+        return name == package or name.startswith(package + ".")
+
     found = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found |= {alias.name for alias in node.names if in_package(alias.name)}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and in_package(node.module):
             found.add(node.module)
             # `from minillm import train` imports a module; `from minillm.train import lr` a name
             found |= {f"{node.module}.{alias.name}" for alias in node.names if is_module(f"{node.module}.{alias.name}")}
-    package = module_name.split(".")[0]
-    return {name for name in found if name == package or name.startswith(package + ".")}
+    return found
 
 
 def is_module(name: str) -> bool:

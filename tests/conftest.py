@@ -9,12 +9,20 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 from safetensors.torch import load_file
 
+from minillm.course import release
 from minillm.files import DATA_DIR, ROOT
 from minillm.tokenizer import TokenizerConfig, build_stage
+
+
+def graded_points(solution: Path) -> dict[str, int]:
+    """Exercise name -> points, from a solution notebook's graded check cells."""
+    return {release.nbgrader_meta(c)["grade_id"].removeprefix("check_"): release.nbgrader_meta(c)["points"]
+            for c in nbformat.read(solution, as_version=4).cells if release.nbgrader_meta(c).get("grade")}
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@
 import subprocess
 import sys
 
-import nbformat
 import pytest
+from conftest import graded_points
 
 from minillm import __version__
 from minillm.course import release
@@ -68,7 +68,6 @@ def test_grade_exit_code_follows_full_marks(tmp_path):
 
     result = minillm("grade", "exercises/00_warmup.ipynb", "--gradescope", str(tmp_path / "gs.json"), cwd=ROOT)
     assert result.returncode == 1
-    solution = nbformat.read(ROOT / "solutions" / "00_warmup.ipynb", as_version=4)
-    points = sum(release.nbgrader_meta(c).get("points", 0) for c in solution.cells if release.nbgrader_meta(c).get("grade"))
+    points = sum(graded_points(release.SOLUTIONS_DIR / "00_warmup.ipynb").values())
     assert "total" in result.stdout and f"0/{points}" in result.stdout.replace(" ", "")
     assert (tmp_path / "gs.json").exists()

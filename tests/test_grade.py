@@ -6,13 +6,13 @@ import json
 
 import nbformat
 import pytest
+from conftest import graded_points
 
 from minillm.course import grade, release
 
 WARMUP = release.SOLUTIONS_DIR / "00_warmup.ipynb"
 EXERCISE = release.EXERCISES_DIR / "00_warmup.ipynb"
-POINTS = {release.nbgrader_meta(c)["grade_id"].removeprefix("check_"): release.nbgrader_meta(c)["points"]
-          for c in nbformat.read(WARMUP, as_version=4).cells if release.nbgrader_meta(c).get("grade")}
+POINTS = graded_points(WARMUP)
 
 
 def only(**points):

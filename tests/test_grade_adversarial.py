@@ -10,13 +10,13 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+from conftest import graded_points
 
 from minillm.course import check, grade, release, similarity
 
 WARMUP = release.SOLUTIONS_DIR / "00_warmup.ipynb"
 EXERCISE = release.EXERCISES_DIR / "00_warmup.ipynb"
-POINTS = {release.nbgrader_meta(c)["grade_id"].removeprefix("check_"): release.nbgrader_meta(c)["points"]
-          for c in nbformat.read(WARMUP, as_version=4).cells if release.nbgrader_meta(c).get("grade")}
+POINTS = graded_points(WARMUP)
 SOLVED = {f"ex_{name}": "solution" for name in POINTS}
 
 
@@ -181,9 +181,7 @@ def test_patched_helpers_numpy_and_forged_results_change_nothing(batch, case):
 
 def test_lesson_comes_from_the_file_name_not_the_metadata(batch):
     renamed = batch["results"]["renamed"]  # a solved lesson 00 named like lesson 04
-    lesson_04 = nbformat.read(release.SOLUTIONS_DIR / "04_linear_layer.ipynb", as_version=4)
-    assert set(renamed) == {release.nbgrader_meta(c)["grade_id"].removeprefix("check_")
-                            for c in lesson_04.cells if release.nbgrader_meta(c).get("grade")}
+    assert set(renamed) == set(graded_points(release.SOLUTIONS_DIR / "04_linear_layer.ipynb"))
     assert all(r.points == 0 for r in renamed.values())
     rows = batch["results"]["metadata_path"]  # a path to a fake source (worth 500 points) is ignored
     assert {name: r.max_points for name, r in rows.items()} == POINTS
