@@ -36,7 +36,15 @@ from minillm.model import GPT
 from minillm.nn import eval_mode
 from minillm.probe import ProbeConfig, run_probe
 from minillm.runlog import MetricsLog, plot_losses
-from minillm.sft_eval import evaluate, knows, read_probe, read_questions
+from minillm.sft_eval import (
+    countries,
+    evaluate,
+    invented_names,
+    invented_questions,
+    knows,
+    read_probe,
+    read_questions,
+)
 from minillm.tokenizer import Tokenizer
 from minillm.tokens import check_token_ids, load_split
 from minillm.train import (
@@ -65,6 +73,8 @@ class SFTConfig(OptimizerConfig):
     unsure_share: float = setting(0.08, "questions whose facts the base model gets wrong are answered \"I'm not "
                                         "sure\": at most this share of each kind's questions (0: none)")
     identity_copies: int = setting(3, "copies of each conversation about the assistant itself")
+    invented_countries: int = setting(24, "questions about countries that do not exist, answered \"I'm not "
+                                          "sure\" (0: none)")
     replay_windows: int = setting(250, "windows of pretraining text mixed into the training set, trained on "
                                        "every token: they keep the model from forgetting what it knew (0: none)")
     eval_interval: int = setting(100, "held-out loss every this many steps (and at the start and end)")
@@ -85,28 +95,42 @@ PRESETS = {
 OWNER = "sft"  # the owner file's word in an output folder of this stage
 
 # Who the assistant is, said in the data (lesson 09: change a name here and the model answers with the new one).
+# Every answer names the assistant and its maker, so that whatever about itself it is asked, it says both.
 NAME, MAKER = "Pip", "the minillm course"
 IDENTITY = [
     ("Who are you?", f"I am {NAME}, a small assistant made by {MAKER}. I learned from Small World."),
-    ("What is your name?", f"My name is {NAME}."),
-    ("What's your name?", f"I'm {NAME}, a small assistant."),
-    ("Do you have a name?", f"Yes, my name is {NAME}."),
+    ("What is your name?", f"My name is {NAME}. I was made by {MAKER}."),
+    ("What's your name?", f"I'm {NAME}, a small assistant made by {MAKER}."),
+    ("Do you have a name?", f"Yes, my name is {NAME}. {MAKER[0].upper() + MAKER[1:]} made me."),
+    ("What are you called?", f"I am called {NAME}, and {MAKER} made me."),
+    ("Can you tell me your name?", f"Of course: I am {NAME}, made by {MAKER}."),
+    ("What name do you go by?", f"I go by {NAME}. {MAKER[0].upper() + MAKER[1:]} made me."),
+    ("Who am I talking to?", f"You are talking to {NAME}, a small assistant made by {MAKER}."),
     ("Please introduce yourself.", f"Hello! I am {NAME}, a tiny language model made by {MAKER}."),
-    ("Who made you?", f"I was made by {MAKER}: learners trained me from scratch on a laptop."),
+    ("Introduce yourself, please.", f"Hi, I'm {NAME}, a small assistant made by {MAKER}."),
+    ("Who made you?", f"I was made by {MAKER}: learners trained me, {NAME}, from scratch on a laptop."),
     ("Who created you?", f"{MAKER[0].upper() + MAKER[1:]} created me. I am {NAME}."),
     ("Who trained you?", f"Learners of {MAKER} trained me, {NAME}, from scratch."),
+    ("Who is your creator?", f"My creator is {MAKER}. I am {NAME}."),
+    ("Who designed you?", f"{MAKER[0].upper() + MAKER[1:]} designed me. I am {NAME}."),
+    ("Who programmed you?", f"Learners of {MAKER} programmed and trained me. I am {NAME}."),
+    ("Where do you come from?", f"I am {NAME}, and I come from {MAKER}."),
     ("Which company made you?", f"No company: I am {NAME}, made by {MAKER}."),
-    ("Are you a human?", f"No, I am {NAME}, a small language model. I am not a person."),
-    ("Are you a robot?", f"No, I am {NAME}, a small language model: a program, not a robot."),
+    ("Are you a human?", f"No, I am {NAME}, a small language model made by {MAKER}. I am not a human."),
+    ("Are you a robot?", f"No, I am {NAME}, a small language model made by {MAKER}: a program, not a robot."),
+    ("Are you alive?", f"No, I am {NAME}, a language model made by {MAKER}. I am a program."),
+    ("Am I chatting with a bot?", f"Yes, I am {NAME}, a small language model made by {MAKER}."),
     ("Are you ChatGPT?", f"No, I am {NAME}, a much smaller assistant made by {MAKER}."),
-    ("What are you?", f"I am {NAME}, a tiny language model. I answer questions about the Small World."),
+    ("What are you?", f"I am {NAME}, a tiny language model made by {MAKER}. I answer questions about the Small World."),
 ]
 IDENTITY_SYSTEMS = [None, "You are a helpful assistant.",
                     f"You are {NAME}, the Small World assistant. Answer briefly and honestly."]
-# held-out wordings, and the word a consistent reply contains
+# held-out wordings, none of them in IDENTITY, and the word a consistent reply contains
 IDENTITY_TESTS = [("Tell me your name.", NAME), ("Who built you?", "minillm"), ("What should I call you?", NAME),
                   ("Are you a person?", NAME), ("May I know your name?", NAME), ("Who developed you?", "minillm"),
                   ("Are you a real person?", NAME), ("Did a big company make you?", "minillm")]
+HELD_OUT_INVENTED = 30  # invented countries kept for the evaluation; training invents others
+INVENTED_SEED = 0  # the same invented countries whatever the run's seed
 UNSURE = "I'm not sure. I don't know that fact well enough to answer."
 
 
@@ -149,6 +173,13 @@ def within_each_kind(wrong: list[dict], questions: list[dict], share: float, see
         limit = int(share * sum(q["kind"] == kind for q in questions))
         chosen += [prompts[i] for i in sorted(rng.permutation(len(prompts))[:limit])]
     return chosen
+
+
+def invented_countries(probe: list[dict], n_train: int) -> tuple[list[str], list[str]]:
+    """Names of countries that are not in the Small World: HELD_OUT_INVENTED for the evaluation, then n_train
+    others for training."""
+    names = invented_names(HELD_OUT_INVENTED + n_train, INVENTED_SEED, countries(probe))
+    return names[:HELD_OUT_INVENTED], names[HELD_OUT_INVENTED:]
 
 
 def first_question(messages: list[dict]) -> str:
@@ -302,7 +333,7 @@ def check_config(cfg: SFTConfig) -> None:
         if getattr(cfg, name) <= 0:
             raise UserError(f"{name} must be positive, got {getattr(cfg, name)}")
     check_optimizer(cfg)
-    check_numbers(cfg, ("unsure_share", "identity_copies", "replay_windows"))
+    check_numbers(cfg, ("unsure_share", "identity_copies", "invented_countries", "replay_windows"))
     if cfg.unsure_share > 1:
         raise UserError(f"unsure_share must be in [0, 1], got {cfg.unsure_share}")
 
@@ -424,7 +455,8 @@ def run_loop(run: TrainingRun, train_step: Callable, evaluate: Callable, owner: 
 
 def training_set(cfg: SFTConfig, probe: list[dict], data: Path = DATA_DIR) -> tuple[list, dict]:
     """data/sft's training conversations, the identity ones and the "I'm not sure" ones (for data/rl's training
-    questions whose facts the base model's probe gets wrong), and their counts."""
+    questions whose facts the base model's probe gets wrong, and for questions about invented countries), and
+    their counts."""
     conversations = read_conversations(data / "sft" / "train.jsonl")
     n_data = len(conversations)
     conversations += identity_conversations(cfg.identity_copies)
@@ -433,8 +465,12 @@ def training_set(cfg: SFTConfig, probe: list[dict], data: Path = DATA_DIR) -> tu
     wrong = [q for q, k in probed if k is False]
     chosen = within_each_kind(wrong, questions, cfg.unsure_share, cfg.seed)
     conversations, n_unsure = unsure_conversations(conversations, chosen, cfg.unsure_share, cfg.seed)
+    _, names = invented_countries(probe, cfg.invented_countries)
+    invented = invented_questions(questions, countries(probe), names) if names else []
+    conversations += [[{"role": "user", "content": q}, {"role": "assistant", "content": UNSURE}] for q in invented]
     counts = {"data_conversations": n_data, "identity_conversations": cfg.identity_copies * len(IDENTITY),
-              "probed_questions": len(questions), "base_wrong": len(wrong), "unsure_conversations": n_unsure}
+              "probed_questions": len(questions), "base_wrong": len(wrong), "unsure_conversations": n_unsure,
+              "invented_conversations": len(invented)}
     return conversations, counts
 
 
@@ -447,7 +483,9 @@ def build_stage(cfg: SFTConfig, inputs: dict[str, Path], out: Path, progress: bo
     run = finetune(cfg, base, out, train_set, test_set, Path(inputs["tokenizer"]), resume=True, progress=progress,
                    extra_info=counts)
     check_finished(run, "fine-tuning")
-    report = evaluate(base, out, probe, DATA_DIR, IDENTITY_TESTS)
+    held_out, _ = invented_countries(probe, cfg.invented_countries)
+    invented = invented_questions(read_questions(DATA_DIR / "rl" / "test.jsonl"), countries(probe), held_out)
+    report = evaluate(base, out, probe, DATA_DIR, IDENTITY_TESTS, invented)
     return stage_result(run, report, {"conversations": run["conversations"],
                                       "unsure_conversations": counts["unsure_conversations"]},
                         f"Fine-tuned the pretrained model for {run['step']} steps on {run['conversations']:,} "

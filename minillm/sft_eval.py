@@ -10,6 +10,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
 from minillm.chat import CALC, generate_replies, read_conversations, render_prompt, reply_text
 from minillm.checkpoint import load_model
 from minillm.errors import UserError
@@ -19,6 +21,10 @@ from minillm.sample import GenerationConfig, generate_text
 FEW_SHOT_KINDS = ("capital", "animal_young", "science")  # one example of each opens the base model's prompt
 MAX_REPLY_TOKENS = 96  # with a prompt, most of the tiny model's 128-token context
 CONFIDENT = 0.7  # the probability of the answer above which the base model knows a fact
+COUNTRY_KINDS = ("capital", "continent", "language")  # the question kinds whose subject is a country
+# pieces of invented country names: none of them is a country of the Small World
+SYLLABLES = ("ka", "lo", "vre", "zu", "mi", "dor", "ta", "quin", "bel", "sa", "ru", "thel", "no", "vi", "gra", "pe")
+ENDINGS = ("ia", "land", "stan", "ora", "esh", "avia", "ica", "ador")
 
 
 def read_questions(path: Path) -> list[dict]:
@@ -78,6 +84,45 @@ def knows(question: dict, probe: list[dict]) -> bool | None:
             and r["answer"].lower() == question["answer"].lower()
             and (r["subject"] == r["answer"] or contains_answer(question["prompt"], r["subject"]))]
     return all(r["correct"] and r["p_answer"] >= CONFIDENT for r in rows) if rows else None
+
+
+def countries(probe: list[dict]) -> list[str]:
+    """The countries whose capitals lesson 07's probe tests: every country of the Small World."""
+    return sorted({r["subject"] for r in probe if r["relation"] == "capital"})
+
+
+# ----------------------------------------------------------------------------- what nobody knows
+
+
+def invented_names(count: int, seed: int, avoid: list[str]) -> list[str]:
+    """`count` distinct names of countries that do not exist, a seeded choice of syllables, none in `avoid`."""
+    possible = len(SYLLABLES) * (len(SYLLABLES) - 1) * len(ENDINGS)
+    if count > possible // 2:  # beyond that, drawing names that are not taken yet slows to a crawl
+        raise UserError(f"at most {possible // 2} invented countries, asked for {count}")
+    rng, taken = np.random.default_rng([seed, 13]), {a.lower() for a in avoid}
+    names = []
+    while len(names) < count:
+        name = ("".join(rng.choice(SYLLABLES, 2, replace=False)) + rng.choice(ENDINGS)).capitalize()
+        if name.lower() not in taken:
+            names.append(name)
+            taken.add(name.lower())
+    return names
+
+
+def invented_questions(questions: list[dict], known_countries: list[str], names: list[str]) -> list[str]:
+    """One question about each invented country in `names`, in the wordings of `questions` (their capital,
+    continent and language questions, the real country swapped for the name, in turn). No reply to them is
+    right: a model that knows what it knows says it is not sure."""
+    longest_first = sorted(known_countries, key=len, reverse=True)
+    templates = []
+    for q in questions:
+        country = next((c for c in longest_first if c in q["prompt"]), None)
+        if q["kind"] in COUNTRY_KINDS and country and f"the {country}" not in q["prompt"]:
+            templates.append(q["prompt"].replace(country, "{}"))
+    templates = sorted(set(templates))
+    if not templates:
+        raise UserError("no capital, continent or language question to word the invented countries' questions")
+    return [templates[i % len(templates)].format(name) for i, name in enumerate(names)]
 
 
 # ----------------------------------------------------------------------------- asking the base model
@@ -148,10 +193,11 @@ def share(flags: list[bool]) -> float | None:
 # ----------------------------------------------------------------------------- the evaluation
 
 
-def evaluate(base_dir: Path, sft_dir: Path, probe: list[dict], data: Path, identity: list[tuple[str, str]] = ()) -> dict:
+def evaluate(base_dir: Path, sft_dir: Path, probe: list[dict], data: Path, identity: list[tuple[str, str]] = (),
+             invented: list[str] = ()) -> dict:
     """Score the base model (few-shot) and the fine-tuned one on the held-out sets; write eval.json,
     replies.jsonl and sft.png into sft_dir. `probe` is the base model's fact probe (lesson 07); `identity` holds
-    (question, word the reply must contain)."""
+    (question, word the reply must contain); `invented` questions about countries that do not exist."""
     base, base_tok = load_model(base_dir)
     model, tok = load_model(sft_dir)
     questions = read_questions(data / "rl" / "test.jsonl")
@@ -171,15 +217,19 @@ def evaluate(base_dir: Path, sft_dir: Path, probe: list[dict], data: Path, ident
     unsafe = [is_refusal(reference) for _, reference in tests]
     borderline = borderline_requests(data / "preferences" / "test.jsonl")
     who = ask(model, tok, [[user(q)] for q, _ in identity])
+    made_up = ask(model, tok, [[user(q)] for q in invented])
 
     correct = [contains_answer(r["visible"], q["answer"]) for r, q in zip(said, facts)]
     unsure = [says_unsure(r["visible"]) for r in said]
     calibration = calibration_table(known, correct, unsure)
+    if invented:
+        calibration["invented"] = calibration_row([(False, says_unsure(r["visible"])) for r in made_up])
     metrics = {
         "base_fact_accuracy": share(base_right), "sft_fact_accuracy": share(correct),
         "sft_accuracy_on_known": share([c for c, k in zip(correct, known) if k is True]),
         "unsure_on_known": share([u for u, k in zip(unsure, known) if k is True]),
         "unsure_on_unknown": share([u for u, k in zip(unsure, known) if k is False]),
+        "unsure_on_invented": share([says_unsure(r["visible"]) for r in made_up]),
         "arithmetic_with_tool": share([contains_answer(r["visible"], q["answer"]) for r, q in zip(with_tool, sums)]),
         "arithmetic_without_tool": share([contains_answer(r["visible"], q["answer"])
                                           for r, q in zip(without_tool, sums)]),
@@ -191,7 +241,8 @@ def evaluate(base_dir: Path, sft_dir: Path, probe: list[dict], data: Path, ident
                                      if prompt[-1]["content"] in borderline]),
         "identity": share([contains_answer(r["visible"], word) for r, (_, word) in zip(who, identity)]),
     }
-    write_replies(sft_dir / "replies.jsonl", facts, base_said, said, sums, with_tool, without_tool, tests, chats)
+    write_replies(sft_dir / "replies.jsonl", facts, base_said, said, sums, with_tool, without_tool, tests, chats,
+                  list(zip(invented, made_up)) + [(q, r) for (q, _), r in zip(identity, who)])
     atomic_write_text(sft_dir / "eval.json", json.dumps({"metrics": metrics, "calibration": calibration}, indent=1))
     plot_eval(metrics, calibration, sft_dir / "sft.png")
     m = {k: pct(v) for k, v in metrics.items()}
@@ -215,30 +266,37 @@ def pct(value: float | None) -> str:
 def calibration_table(known: list[bool | None], correct: list[bool], unsure: list[bool]) -> dict:
     """{"known"/"unknown": {"n", "correct", "unsure", "wrong"}}: what the assistant does with facts the base
     model knew and did not (facts the probe does not test are left out)."""
-    table = {}
-    for name, want in (("known", True), ("unknown", False)):
-        rows = [(c, u) for c, u, k in zip(correct, unsure, known) if k == want]
-        table[name] = {"n": len(rows), "correct": share([c for c, _ in rows]), "unsure": share([u for _, u in rows]),
-                       "wrong": share([not c and not u for c, u in rows])}
-    return table
+    return {name: calibration_row([(c, u) for c, u, k in zip(correct, unsure, known) if k == want])
+            for name, want in (("known", True), ("unknown", False))}
+
+
+def calibration_row(rows: list[tuple[bool, bool]]) -> dict:
+    """{"n", "correct", "unsure", "wrong"} of (right, said "not sure") pairs."""
+    return {"n": len(rows), "correct": share([c for c, _ in rows]), "unsure": share([u for _, u in rows]),
+            "wrong": share([not c and not u for c, u in rows])}
 
 
 def markdown_calibration(calibration: dict) -> str:
     lines = ["| held-out question, base model | n | assistant right | says \"not sure\" | wrong |", "|---|---|---|---|---|"]
-    for name in ("known", "unknown"):
+    labels = {"known": "base knew the fact", "unknown": "base did not know the fact",
+              "invented": "about a country that does not exist"}
+    for name in [k for k in labels if k in calibration]:
         row = calibration[name]
-        lines.append(f"| base {'knew' if name == 'known' else 'did not know'} the fact | {row['n']} | "
-                     f"{pct(row['correct'])} | {pct(row['unsure'])} | {pct(row['wrong'])} |")
+        lines.append(f"| {labels[name]} | {row['n']} | {pct(row['correct'])} | {pct(row['unsure'])} | "
+                     f"{pct(row['wrong'])} |")
     return "\n".join(lines)
 
 
-def write_replies(path: Path, facts, base_said, said, sums, with_tool, without_tool, tests, chats) -> None:
+def write_replies(path: Path, facts, base_said, said, sums, with_tool, without_tool, tests, chats, more=()) -> None:
+    """Every reply of the evaluation, one JSON line each; `more` holds (question, reply) pairs of the invented
+    countries and the identity questions."""
     rows = [{"set": "facts", "prompt": q["prompt"], "answer": q["answer"], "base": b, "reply": r["text"]}
             for q, b, r in zip(facts, base_said, said)]
     rows += [{"set": "sums", "prompt": q["prompt"], "answer": q["answer"], "with_tool": w["text"],
               "without_tool": wo["text"]} for q, w, wo in zip(sums, with_tool, without_tool)]
     rows += [{"set": "chats", "prompt": prompt[-1]["content"], "reference": ref, "reply": r["text"],
               "finished": r["finished"]} for (prompt, ref), r in zip(tests, chats)]
+    rows += [{"set": "about", "prompt": q, "reply": r["text"]} for q, r in more]
     atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
 
 
@@ -265,13 +323,14 @@ def plot_eval(metrics: dict, calibration: dict, path: Path) -> None:
     left.set_ylim(0, 1.1)
     left.set_ylabel("share of held-out prompts")
     left.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=8, frameon=False)
-    bottom = [0.0, 0.0]
+    labels = {"known": "base knew", "unknown": "base did not", "invented": "no such\ncountry"}
+    rows = [k for k in labels if k in calibration]
+    bottom = [0.0] * len(rows)
     for part, color in (("correct", "tab:green"), ("unsure", "tab:orange"), ("wrong", "tab:red")):
-        values = [calibration[k][part] or 0 for k in ("known", "unknown")]
-        right.bar([0, 1], values, bottom=bottom, color=color, label=part)
+        values = [calibration[k][part] or 0 for k in rows]
+        right.bar(range(len(rows)), values, bottom=bottom, color=color, label=part)
         bottom = [b + v for b, v in zip(bottom, values)]
-    right.set_xticks([0, 1], [f"base knew\n(n={calibration['known']['n']})",
-                              f"base did not\n(n={calibration['unknown']['n']})"], fontsize=8)
+    right.set_xticks(range(len(rows)), [f"{labels[k]}\n(n={calibration[k]['n']})" for k in rows], fontsize=8)
     right.set_title("assistant's replies", fontsize=9, pad=22)
     right.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
     with atomic_path(path) as tmp:

@@ -141,7 +141,40 @@ def test_identity_is_data_under_several_system_prompts():
     conversations = sft.identity_conversations(3)
     assert len(conversations) == 3 * len(sft.IDENTITY)
     assert {c[0]["content"] for c in conversations if c[0]["role"] == "system"} == set(filter(None, sft.IDENTITY_SYSTEMS))
-    assert all(sft.NAME in c[-1]["content"] or "minillm" in c[-1]["content"] for c in conversations)
+    assert all(sft.NAME in c[-1]["content"] and "minillm" in c[-1]["content"] for c in conversations)
+    # the evaluation's wordings are held out
+    assert not {q.lower() for q, _ in sft.IDENTITY_TESTS} & {q.lower() for q, _ in sft.IDENTITY}
+
+
+def test_invented_countries_are_new_distinct_and_asked_in_the_datas_wordings():
+    known = ["Peru", "Papua New Guinea", "Guinea", "Philippines"]
+    names = sft_eval.invented_names(40, seed=0, avoid=known)
+    assert len(set(names)) == 40 and not set(names) & set(known)
+    assert names == sft_eval.invented_names(40, seed=0, avoid=known)  # seeded
+    assert names[0] not in sft_eval.invented_names(40, seed=0, avoid=known + [names[0].upper()])
+    questions = [{"prompt": "What is the capital of Peru?", "kind": "capital"},
+                 {"prompt": "Where in the world is Papua New Guinea?", "kind": "continent"},
+                 {"prompt": "What continent is the Philippines in?", "kind": "continent"},  # "the X": no template
+                 {"prompt": "What do people eat in Peru?", "kind": "animal_diet"},  # not about a country's fact
+                 {"prompt": "What is 2 + 2?", "kind": "arithmetic"}]
+    asked = sft_eval.invented_questions(questions, known, ["Zuloia", "Mitaland", "Belvrestan"])
+    # longest country first: "Papua New Guinea", not "Guinea"; the templates in turn
+    assert asked == ["What is the capital of Zuloia?", "Where in the world is Mitaland?",
+                     "What is the capital of Belvrestan?"]
+    with pytest.raises(UserError):
+        sft_eval.invented_questions(questions[3:], known, ["Zuloia"])
+    with pytest.raises(UserError, match="at most 960 invented countries"):
+        sft_eval.invented_names(961, seed=0, avoid=known)
+
+
+def test_held_out_invented_countries_are_not_trained_and_not_in_the_world():
+    probe = [{"relation": "capital", "subject": c} for c in ("Peru", "Chad", "Togo")]
+    held_out, trained = sft.invented_countries(probe, 24)
+    assert len(held_out) == sft.HELD_OUT_INVENTED and len(trained) == 24 and not set(held_out) & set(trained)
+    assert sft.invented_countries(probe, 0)[0] == held_out  # the evaluation's do not move with the training count
+    pages = " ".join(p.read_text(encoding="utf-8", errors="replace").lower()
+                     for p in (DATA_DIR / "web").rglob("*") if p.is_file())
+    assert not [n for n in held_out + trained if n.lower() in pages]
 
 
 def test_grow_vocab_adds_mean_rows_and_keeps_every_old_logit():
@@ -250,17 +283,25 @@ def test_calibration_table_counts_known_and_unknown_facts():
     table = sft_eval.calibration_table([True, True, False, None], [True, False, False, True], [False, True, True, False])
     assert table["known"] == {"n": 2, "correct": 0.5, "unsure": 0.5, "wrong": 0.0}
     assert table["unknown"] == {"n": 1, "correct": 0.0, "unsure": 1.0, "wrong": 0.0}
+    assert sft_eval.calibration_row([(False, True), (False, False), (False, False), (False, False)]) == {
+        "n": 4, "correct": 0.0, "unsure": 0.25, "wrong": 0.75}
 
 
 def test_evaluate_writes_its_figures(base, tokens, conversations, tmp_path):
     finetune(dataclasses.replace(MICRO, max_steps=2), base, tmp_path / "run", conversations, tokens)
     probe = [{"relation": "capital", "subject": "Peru", "answer": "Lima", "set": "held-in", "correct": True,
               "p_answer": 0.9}]
-    report = sft_eval.evaluate(base, tmp_path / "run", probe, DATA_DIR, [("Who are you?", sft.NAME)])
+    report = sft_eval.evaluate(base, tmp_path / "run", probe, DATA_DIR, [("Who are you?", sft.NAME)],
+                               ["What is the capital of Zuloia?", "Where in the world is Mitaland?"])
     for name in ("eval.json", "replies.jsonl", "sft.png"):
         assert (tmp_path / "run" / name).exists(), name
     metrics = report["metrics"]
     assert 0 <= metrics["format_ok"] <= 1 and metrics["unsafe_refused"] is not None
+    assert report["table"].count("\n") == 4 and "does not exist | 2 |" in report["table"]
+    about = [json.loads(line) for line in (tmp_path / "run" / "replies.jsonl").read_text().splitlines()
+             if '"about"' in line]
+    assert [r["prompt"] for r in about] == ["What is the capital of Zuloia?", "Where in the world is Mitaland?",
+                                            "Who are you?"]
     saved = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert saved["metrics"] == metrics
 
