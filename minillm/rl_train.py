@@ -7,8 +7,9 @@ replies that beat expectations, with PPO's clipped objective (the pieces are in 
 
 - PPO (InstructGPT, Hugging Face TRL): per-token rewards -kl_coef x (log pi - log pi_ref) plus the score on the last
   reply token; a value model estimates what each reply prefix will earn, and GAE turns rewards and values into
-  advantages. The value model is its own network, initialised from the reward model as InstructGPT does: it
-  already reads chat replies and judges them, and a separate network keeps its gradients out of the policy's.
+  advantages. The value model is its own network, its body initialised from the reward model's as InstructGPT
+  does (it already reads chat replies and judges them; a separate network keeps its gradients out of the
+  policy's), its head from zero (see `value_model`).
 - GRPO (DeepSeekMath): several replies per prompt; a reply's advantage is its score against its group's, on every
   one of its tokens; no value model. The KL to the reference is a loss term (the k3 estimate), not a reward.
 
@@ -96,8 +97,8 @@ class RLConfig(OptimizerConfig):
     clip: float = setting(0.2, "PPO's clip range of the probability ratio")
     vf_coef: float = setting(0.1, "weight of the value loss (PPO)")
     value_clip: float = setting(0.2, "clip range of the value model's update (PPO)")
-    value_warmup: int = setting(3, "PPO: iterations that train only the value model first (its start, the reward "
-                                   "model, knows the reply's quality but not what a reply will score)")
+    value_warmup: int = setting(2, "PPO: iterations that train only the value model first (its head starts at "
+                                   "zero: it learns what replies score before the policy follows its advantages)")
     gamma: float = setting(1.0, "discount (PPO's GAE)")
     lam: float = setting(0.95, "GAE's lambda (PPO)")
     scale_rewards: bool = setting(True, "GRPO: divide by the group's standard deviation (False: only subtract its "
@@ -118,18 +119,24 @@ class RLConfig(OptimizerConfig):
         return self.rollouts // self.minibatches
 
 
+# PPO's learning rate warms up over the value model's iterations alone and the policy's first three: Adam's first
+# steps move every weight by about the learning rate, whatever its gradient, and a policy that started learning at
+# the full rate (its warm-up spent on the value model's steps) jumped 3-8 nats from the reference in one
+# iteration and took about ten to recover (benchmarks/RESULTS.md).
+PPO_WARMUP = (RLConfig.value_warmup + 3) * RLConfig.ppo_epochs * RLConfig.minibatches
 PRESETS = {
-    # PPO on 30 x 64 replies to data/rl's questions in about two minutes on 2 CPU cores
-    "tiny": RLConfig(learning_rate=3e-4, warmup_steps=5, weight_decay=0.0),
-    "small": RLConfig(learning_rate=1e-4, warmup_steps=5, weight_decay=0.0),
-    "gpt2": RLConfig(learning_rate=1e-6, warmup_steps=10, weight_decay=0.0, iterations=200, rollouts=128,
+    # PPO on 30 x 64 replies to data/rl's questions in about a minute on 2 CPU cores
+    "tiny": RLConfig(learning_rate=3e-4, warmup_steps=PPO_WARMUP, weight_decay=0.0),
+    "small": RLConfig(learning_rate=1e-4, warmup_steps=PPO_WARMUP, weight_decay=0.0),
+    "gpt2": RLConfig(learning_rate=1e-6, warmup_steps=PPO_WARMUP, weight_decay=0.0, iterations=200, rollouts=128,
                      batch_size=8, max_new_tokens=96),
 }
-# GRPO's: groups of 4 replies to 16 prompts per iteration; one pass over them (no value model to fit), a firmer
-# leash, replies a quarter shorter (24 tokens gained more than 32 in tiny: benchmarks/RESULTS.md)
+# GRPO's: groups of 4 replies to 16 prompts per iteration; one pass over them (no value model to fit, so a short
+# warm-up), a firmer leash, replies a quarter shorter (24 tokens gained more than 32 in tiny: benchmarks/RESULTS.md)
 GRPO_PRESETS = {name: dataclasses.replace(cfg, algo="grpo", group_size=4, ppo_epochs=1, kl_coef=0.1,
                                           max_new_tokens=cfg.max_new_tokens * 3 // 4,
-                                          learning_rate=cfg.learning_rate * 2 / 3)
+                                          learning_rate=cfg.learning_rate * 2 / 3,
+                                          warmup_steps=10 if name == "gpt2" else 5)
                 for name, cfg in PRESETS.items()}
 
 OWNER = "rl"  # the owner file's word in an output folder of this stage
@@ -167,6 +174,20 @@ class PolicyAndValue(torch.nn.Module):
         tensors = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
         with atomic_path(path) as tmp:
             save_file(tensors, tmp, metadata={"minillm_config": json.dumps(self.config.to_dict())})
+
+
+def value_model(reward: Path) -> RewardModel:
+    """PPO's value model: the reward model's body under a head that starts at zero. The reward model's own head
+    scores finished replies on its own scale (about 2.7); read at every prefix of replies that the checker scores
+    0 or 1, it predicted returns so far off that its explained variance stayed between -10 and -7 through the
+    value warm-up, and the policy's first updates followed its noise. From zero ("every prefix earns nothing") it
+    starts near 0 and the body's features fit the returns within a few iterations: 0.2-0.8 from about the eighth
+    (benchmarks/RESULTS.md)."""
+    model = load_reward_model(reward)[0]
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+    return model
 
 
 # ----------------------------------------------------------------------------- prompts and scores
@@ -267,7 +288,7 @@ def start_run(cfg: RLConfig, sft: Path, reward: Path | None, out: Path, prompts:
     needs_reward_model = cfg.algo == "ppo" or cfg.reward == "model"
     if needs_reward_model and reward is None:
         raise UserError("PPO's value model and the model reward need a reward model folder (--reward-model)")
-    value = load_reward_model(reward)[0] if cfg.algo == "ppo" else None
+    value = value_model(reward) if cfg.algo == "ppo" else None
     reward_model = load_reward_model(reward)[0].to(device) if cfg.reward == "model" else None
     model = PolicyAndValue(policy, value).to(device).eval()  # eval: no dropout, so ratios start at exactly 1
     reference.to(device).requires_grad_(False)

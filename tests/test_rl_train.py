@@ -152,6 +152,17 @@ def test_training_raises_a_synthetic_reward_and_never_moves_the_reference(algo, 
     assert (run.model.value is None) == (algo == "grpo")
 
 
+def test_the_value_model_is_the_reward_models_body_under_a_zero_head(reward_folder):
+    value = rl_train.value_model(reward_folder)
+    reward_model = rl_train.load_reward_model(reward_folder)[0]
+    assert reward_model.head.weight.abs().sum() > 0
+    assert value.head.weight.abs().sum() == 0 and value.head.bias.abs().sum() == 0
+    body, original = value.body.state_dict(), reward_model.body.state_dict()
+    assert all(torch.equal(body[name], original[name]) for name in original)
+    ids = torch.randint(0, value.config.vocab_size, (2, 5))
+    assert torch.equal(value.head(value.body.hidden_states(ids)), torch.zeros(2, 5, 1))
+
+
 def test_every_iteration_logs_what_the_issue_asks(sft, reward_folder, tmp_path):
     def second_judge(experience, prompts):  # as benchmarks/reward_hacking.py's gold model does
         assert len(prompts) == len(experience.rollouts.replies) == MICRO.rollouts
