@@ -37,6 +37,7 @@ from minillm.nn import eval_mode
 from minillm.probe import ProbeConfig, run_probe
 from minillm.runlog import MetricsLog, plot_losses
 from minillm.sft_eval import (
+    MOST_INVENTED,
     countries,
     evaluate,
     invented_names,
@@ -178,6 +179,8 @@ def within_each_kind(wrong: list[dict], questions: list[dict], share: float, see
 def invented_countries(probe: list[dict], n_train: int) -> tuple[list[str], list[str]]:
     """Names of countries that are not in the Small World: HELD_OUT_INVENTED for the evaluation, then n_train
     others for training."""
+    if n_train > MOST_INVENTED - HELD_OUT_INVENTED:
+        raise UserError(f"invented_countries can be at most {MOST_INVENTED - HELD_OUT_INVENTED}, got {n_train}")
     names = invented_names(HELD_OUT_INVENTED + n_train, INVENTED_SEED, countries(probe))
     return names[:HELD_OUT_INVENTED], names[HELD_OUT_INVENTED:]
 

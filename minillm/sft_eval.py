@@ -25,6 +25,8 @@ COUNTRY_KINDS = ("capital", "continent", "language")  # the question kinds whose
 # pieces of invented country names: none of them is a country of the Small World
 SYLLABLES = ("ka", "lo", "vre", "zu", "mi", "dor", "ta", "quin", "bel", "sa", "ru", "thel", "no", "vi", "gra", "pe")
 ENDINGS = ("ia", "land", "stan", "ora", "esh", "avia", "ica", "ador")
+# beyond half the names the pieces can make, drawing names that are not taken yet slows to a crawl
+MOST_INVENTED = len(SYLLABLES) * (len(SYLLABLES) - 1) * len(ENDINGS) // 2
 
 
 def read_questions(path: Path) -> list[dict]:
@@ -96,9 +98,8 @@ def countries(probe: list[dict]) -> list[str]:
 
 def invented_names(count: int, seed: int, avoid: list[str]) -> list[str]:
     """`count` distinct names of countries that do not exist, a seeded choice of syllables, none in `avoid`."""
-    possible = len(SYLLABLES) * (len(SYLLABLES) - 1) * len(ENDINGS)
-    if count > possible // 2:  # beyond that, drawing names that are not taken yet slows to a crawl
-        raise UserError(f"at most {possible // 2} invented countries, asked for {count}")
+    if count > MOST_INVENTED:
+        raise UserError(f"at most {MOST_INVENTED} invented countries, asked for {count}")
     rng, taken = np.random.default_rng([seed, 13]), {a.lower() for a in avoid}
     names = []
     while len(names) < count:

@@ -172,6 +172,8 @@ def test_held_out_invented_countries_are_not_trained_and_not_in_the_world():
     held_out, trained = sft.invented_countries(probe, 24)
     assert len(held_out) == sft.HELD_OUT_INVENTED and len(trained) == 24 and not set(held_out) & set(trained)
     assert sft.invented_countries(probe, 0)[0] == held_out  # the evaluation's do not move with the training count
+    with pytest.raises(UserError, match=f"at most {sft_eval.MOST_INVENTED - sft.HELD_OUT_INVENTED}, got 5000"):
+        sft.invented_countries(probe, 5000)
     pages = " ".join(p.read_text(encoding="utf-8", errors="replace").lower()
                      for p in (DATA_DIR / "web").rglob("*") if p.is_file())
     assert not [n for n in held_out + trained if n.lower() in pages]
