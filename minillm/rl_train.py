@@ -119,18 +119,21 @@ class RLConfig(OptimizerConfig):
         return self.rollouts // self.minibatches
 
 
-# PPO's learning rate warms up over the value model's iterations alone and the policy's first three: Adam's first
-# steps move every weight by about the learning rate, whatever its gradient, and a policy that started learning at
-# the full rate (its warm-up spent on the value model's steps) jumped 3-8 nats from the reference in one
-# iteration and took about ten to recover (benchmarks/RESULTS.md).
-PPO_WARMUP = (RLConfig.value_warmup + 3) * RLConfig.ppo_epochs * RLConfig.minibatches
-PRESETS = {
+def ppo_warmup(cfg: RLConfig) -> int:
+    """Learning-rate warm-up steps over the value model's iterations alone and the policy's first three. Adam's first
+    steps move every weight by about the learning rate, whatever its gradient; a policy that started learning at the
+    full rate (its warm-up spent on the value model's steps) jumped 3-8 nats from the reference in one iteration
+    and took about ten to recover (benchmarks/RESULTS.md)."""
+    return (cfg.value_warmup + 3) * cfg.ppo_epochs * cfg.minibatches
+
+
+PRESETS = {name: dataclasses.replace(cfg, warmup_steps=ppo_warmup(cfg)) for name, cfg in {
     # PPO on 30 x 64 replies to data/rl's questions in about a minute on 2 CPU cores
-    "tiny": RLConfig(learning_rate=3e-4, warmup_steps=PPO_WARMUP, weight_decay=0.0),
-    "small": RLConfig(learning_rate=1e-4, warmup_steps=PPO_WARMUP, weight_decay=0.0),
-    "gpt2": RLConfig(learning_rate=1e-6, warmup_steps=PPO_WARMUP, weight_decay=0.0, iterations=200, rollouts=128,
-                     batch_size=8, max_new_tokens=96),
-}
+    "tiny": RLConfig(learning_rate=3e-4, weight_decay=0.0),
+    "small": RLConfig(learning_rate=1e-4, weight_decay=0.0),
+    "gpt2": RLConfig(learning_rate=1e-6, weight_decay=0.0, iterations=200, rollouts=128, batch_size=8,
+                     max_new_tokens=96),
+}.items()}
 # GRPO's: groups of 4 replies to 16 prompts per iteration; one pass over them (no value model to fit, so a short
 # warm-up), a firmer leash, replies a quarter shorter (24 tokens gained more than 32 in tiny: benchmarks/RESULTS.md)
 GRPO_PRESETS = {name: dataclasses.replace(cfg, algo="grpo", group_size=4, ppo_epochs=1, kl_coef=0.1,

@@ -219,18 +219,19 @@ def evaluate(base_dir: Path, sft_dir: Path, probe: list[dict], data: Path, ident
     borderline = borderline_requests(data / "preferences" / "test.jsonl")
     who = ask(model, tok, [[user(q)] for q, _ in identity])
     made_up = ask(model, tok, [[user(q)] for q in invented])
+    made_up_unsure = [says_unsure(r["visible"]) for r in made_up]
 
     correct = [contains_answer(r["visible"], q["answer"]) for r, q in zip(said, facts)]
     unsure = [says_unsure(r["visible"]) for r in said]
     calibration = calibration_table(known, correct, unsure)
     if invented:
-        calibration["invented"] = calibration_row([(False, says_unsure(r["visible"])) for r in made_up])
+        calibration["invented"] = calibration_row([(False, u) for u in made_up_unsure])
     metrics = {
         "base_fact_accuracy": share(base_right), "sft_fact_accuracy": share(correct),
         "sft_accuracy_on_known": share([c for c, k in zip(correct, known) if k is True]),
         "unsure_on_known": share([u for u, k in zip(unsure, known) if k is True]),
         "unsure_on_unknown": share([u for u, k in zip(unsure, known) if k is False]),
-        "unsure_on_invented": share([says_unsure(r["visible"]) for r in made_up]),
+        "unsure_on_invented": share(made_up_unsure),
         "arithmetic_with_tool": share([contains_answer(r["visible"], q["answer"]) for r, q in zip(with_tool, sums)]),
         "arithmetic_without_tool": share([contains_answer(r["visible"], q["answer"])
                                           for r, q in zip(without_tool, sums)]),

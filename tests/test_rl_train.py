@@ -163,6 +163,13 @@ def test_the_value_model_is_the_reward_models_body_under_a_zero_head(reward_fold
     assert torch.equal(value.head(value.body.hidden_states(ids)), torch.zeros(2, 5, 1))
 
 
+def test_ppo_warms_up_over_the_value_models_iterations_and_the_policys_first_three():
+    assert all(cfg.warmup_steps == rl_train.ppo_warmup(cfg) for cfg in rl_train.PRESETS.values())
+    cfg = rl_train.PRESETS["tiny"]
+    assert cfg.warmup_steps == 20  # 2 value iterations + 3 policy iterations, 4 steps each: the study's setting
+    assert rl_train.ppo_warmup(dataclasses.replace(cfg, value_warmup=0, ppo_epochs=1, minibatches=4)) == 12
+
+
 def test_every_iteration_logs_what_the_issue_asks(sft, reward_folder, tmp_path):
     def second_judge(experience, prompts):  # as benchmarks/reward_hacking.py's gold model does
         assert len(prompts) == len(experience.rollouts.replies) == MICRO.rollouts
