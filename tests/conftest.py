@@ -51,19 +51,42 @@ def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 30
     env = env or {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     cmd = [str(Path(sys.executable).with_name("torchrun")), "--nnodes=1", "--nproc-per-node=2", "--standalone",
            "-m", module, *args]
-    with open(Path(tempfile.gettempdir()) / "minillm-tests-torchrun.lock", "a") as lock:
+    with open(Path(tempfile.gettempdir()) / "minillm-tests-torchrun.lock", "a") as lock, \
+            tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        # a session of its own, so that on a timeout the workers die with torchrun: killing torchrun alone left a
-        # hung run's worker alive an hour later, beside the runs that followed
-        run = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+        # files, not pipes: a worker that outlives a kill would hold a pipe open and block the read of it forever
+        run = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, text=True, start_new_session=True)
         try:
-            out, err = run.communicate(timeout=timeout)
+            run.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
-            _, err = run.communicate()
-            pytest.fail(f"torchrun -m {module} still ran after {timeout} s; its last words:\n{err[-3000:]}")
-        return subprocess.CompletedProcess(cmd, run.returncode, out, err)
+            kill_tree(run.pid)
+            run.wait()
+            err.seek(0)
+            pytest.fail(f"torchrun -m {module} still ran after {timeout} s; its last words:\n{err.read()[-3000:]}")
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(cmd, run.returncode, out.read(), err.read())
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and all its descendants. torchrun starts each worker in a session of its own, so killing
+    torchrun's process group leaves the workers running; they are found through their parents in /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    doomed, todo = [], [pid]
+    while todo:
+        doomed.append(todo.pop())
+        todo.extend(parents.get(doomed[-1], []))
+    for victim in doomed:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def workers_said(done: subprocess.CompletedProcess) -> str:
