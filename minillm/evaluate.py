@@ -7,6 +7,7 @@ battles become ratings, the online Elo and the Bradley-Terry maximum likelihood,
 leaderboard. Perplexity on held-out text, the measure of pretraining, is kept for comparison.
 """
 
+import functools
 import itertools
 import json
 import math
@@ -341,7 +342,8 @@ def percentile_intervals(samples: dict[str, list[float]]) -> dict[str, Interval]
 
 def leaderboard(battles: list[dict], rounds: int = 1000, seed: int = 0) -> list[dict]:
     """The arena's table, best first by Bradley-Terry rating: one row per model with rank, model, rating, low and
-    high (its bootstrap 95 % interval), elo (the online Elo, for comparison), battles, wins, ties, losses and
+    high (its bootstrap 95 % interval), elo, elo_low and elo_high (the online Elo and its bootstrap interval,
+    for comparison: each round plays its resampled battles in the order drawn), battles, wins, ties, losses and
     win_rate (ties counted as half a win, as in the ratings).
 
     The rank is LMSYS's: 1 + the number of models whose whole interval lies above this model's. Models whose
@@ -350,6 +352,7 @@ def leaderboard(battles: list[dict], rounds: int = 1000, seed: int = 0) -> list[
     ratings = bradley_terry(battles)
     intervals = bootstrap_bradley_terry(battles, rounds, seed)
     elo = elo_ratings(battles, seed=seed)
+    elo_intervals = bootstrap_ratings(battles, functools.partial(elo_ratings, seed=None), rounds, seed)
     record = win_tie_loss(battles)
     models = sorted(ratings, key=ratings.get, reverse=True)
     rows = []
@@ -357,16 +360,18 @@ def leaderboard(battles: list[dict], rounds: int = 1000, seed: int = 0) -> list[
         wins, ties, losses = record[model]
         better = sum(intervals[other].low > intervals[model].high for other in models)
         rows.append({"rank": 1 + better, "model": model, "rating": ratings[model], "low": intervals[model].low,
-                     "high": intervals[model].high, "elo": elo[model], "battles": wins + ties + losses,
+                     "high": intervals[model].high, "elo": elo[model],
+                     "elo_low": elo_intervals[model].low, "elo_high": elo_intervals[model].high, "battles": wins + ties + losses,
                      "wins": wins, "ties": ties, "losses": losses,
                      "win_rate": (wins + ties / 2) / (wins + ties + losses)})
     return rows
 
 
 def markdown_leaderboard(rows: list[dict]) -> str:
-    lines = ["| rank | model | rating | 95 % interval | online Elo | battles | wins / ties / losses | win rate |",
+    lines = ["| rank | model | rating | 95 % interval | online Elo [95 %] | battles | wins / ties / losses | win rate |",
              "|---:|---|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['rank']} | {r['model']} | {r['rating']:.0f} | {r['low']:.0f}–{r['high']:.0f} | {r['elo']:.0f} | "
+    lines += [f"| {r['rank']} | {r['model']} | {r['rating']:.0f} | {r['low']:.0f}–{r['high']:.0f} | "
+              f"{r['elo']:.0f} [{r['elo_low']:.0f}–{r['elo_high']:.0f}] | "
               f"{r['battles']} | {r['wins']} / {r['ties']} / {r['losses']} | {100 * r['win_rate']:.0f} % |" for r in rows]
     return "\n".join(lines)
 

@@ -55,6 +55,7 @@ from minillm.reward import PRESETS as REWARD_PRESETS
 from minillm.rl import verify
 from minillm.rl_train import OPEN_ENDED
 from minillm.sample import GenerationConfig, generate_text
+from minillm.screen import evaluate_guardrail, labelled_requests, world_guardrail
 from minillm.sft import base_model, render_rows, replay_rows
 from minillm.sft_eval import (
     ask,
@@ -255,14 +256,23 @@ def evaluate_all(cfg: EvaluateConfig, inputs: dict[str, Path], out: Path, data: 
     battles = arena(asked, requests, replies, gold, gold_tok, cfg.tie_margin, cfg.seed)
     boards = leaderboards(battles, cfg.rounds, cfg.seed)
     ppl = perplexities(models, base_tok, data, Path(inputs["tokenizer"]), cfg.web_windows, cfg.seed)
+    guard = guardrail_figures(data)
 
     write_jsonl(out / "battles.jsonl", battles)
     write_jsonl(out / "replies.jsonl", sample_rows(asked, requests, replies))
     atomic_write_text(out / "eval.json", json.dumps({"benchmarks": benchmarks, "leaderboards": boards,
-                                                     "perplexity": ppl, "conversations": samples,
+                                                     "perplexity": ppl, "guardrail": guard,
+                                                     "conversations": samples,
                                                      "gold_accuracy": gold_run["val_accuracy"]}, indent=1))
     plot(benchmarks, boards, out / "evaluate.png")
-    return report(benchmarks, boards, ppl, samples, asked, requests, replies, gold_run)
+    return report(benchmarks, boards, ppl, guard, samples, asked, requests, replies, gold_run)
+
+
+def guardrail_figures(data: Path) -> dict:
+    """The chatbot's input guardrail (trained on data/sft/train.jsonl's requests) on the held-out requests of
+    data/sft/test.jsonl: precision, recall, false-positive rate and the safe requests it would refuse."""
+    figures = evaluate_guardrail(world_guardrail(data), labelled_requests(data / "sft" / "test.jsonl"))
+    return {key: value for key, value in figures.items() if key != "curve"}
 
 
 def sample_rows(asked: list[dict], requests: list[dict], replies: dict[str, dict]) -> list[dict]:
@@ -288,12 +298,14 @@ def build_stage(cfg: EvaluateConfig, inputs: dict[str, Path], out: Path, progres
 # ----------------------------------------------------------------------------- the report
 
 
-def report(benchmarks: list[dict], boards: dict, ppl: dict, samples: dict, asked: list[dict], requests: list[dict],
-           replies: dict, gold_run: dict) -> dict:
+def report(benchmarks: list[dict], boards: dict, ppl: dict, guard: dict, samples: dict, asked: list[dict],
+           requests: list[dict], replies: dict, gold_run: dict) -> dict:
     top = boards["all"][0]
     checker = {row["model"]: row["rating"] for row in boards["checker"]}
     metrics = {"gold_judge_accuracy": gold_run["val_accuracy"], "gold_train_seconds": gold_run["seconds"],
-               "battles": sum(r["battles"] for r in boards["all"]) // 2}
+               "battles": sum(r["battles"] for r in boards["all"]) // 2,
+               "guardrail_precision": round(guard["precision"], 4), "guardrail_recall": round(guard["recall"], 4),
+               "guardrail_false_positive_rate": round(guard["false_positive_rate"], 4)}
     for row in boards["all"]:
         metrics[f"rating_{row['model'].split()[0].lower()}"] = round(row["rating"], 1)
     for name, p in ppl.items():
@@ -314,6 +326,7 @@ def report(benchmarks: list[dict], boards: dict, ppl: dict, samples: dict, asked
         "### By judge", markdown_judges(boards),
         "### Benchmarks (share right, 95 % Wilson interval)", markdown_benchmarks(benchmarks),
         "### Perplexity", markdown_perplexity(ppl),
+        "### Input guardrail (held-out requests)", markdown_guardrail(guard),
         "### Sample conversations", markdown_samples(samples, asked, requests, replies)])
     return {"metrics": metrics, "figures": FIGURES, "summary": summary, "table": table}
 
@@ -335,6 +348,18 @@ def markdown_judges(boards: dict) -> str:
 def markdown_perplexity(ppl: dict) -> str:
     lines = ["| model | held-out web text | held-out assistant replies |", "|---|---:|---:|"]
     lines += [f"| {name} | {p['web']:.1f} | {p['replies']:.1f} |" for name, p in ppl.items()]
+    return "\n".join(lines)
+
+
+def markdown_guardrail(guard: dict) -> str:
+    safe = guard["n"] - guard["unsafe"]
+    head = (f"On {guard['n']} held-out requests ({guard['unsafe']} unsafe), threshold {guard['threshold']:.2f}: "
+            f"precision {guard['precision']:.0%}, recall {guard['recall']:.0%}; it would refuse "
+            f"{len(guard['false_positives'])} of {safe} safe requests ({guard['false_positive_rate']:.1%}) and let "
+            f"{len(guard['missed'])} unsafe ones through.")
+    lines = [head]
+    lines += [f"- refused although safe: “{quoted(text)}”" for text in guard["false_positives"][:5]]
+    lines += [f"- let through although unsafe: “{quoted(text)}”" for text in guard["missed"][:5]]
     return "\n".join(lines)
 
 

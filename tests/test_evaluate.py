@@ -260,6 +260,8 @@ def test_leaderboard_orders_by_bradley_terry_and_counts_the_record():
     assert twin["win_rate"] == 0.5 and twin["rating"] == pytest.approx(strong["rating"], abs=1)
     assert [row["rank"] for row in rows] == [1, 1, 3, 4]  # twin's interval overlaps strong's: they share rank 1
     assert all(row["low"] <= row["rating"] <= row["high"] for row in rows)
+    elo = {row["model"]: (row["elo_low"], row["elo_high"]) for row in rows}
+    assert elo["strong"][0] > elo["mid"][1] and elo["mid"][0] > elo["weak"][1]  # 3 to 1 apart: intervals apart
     table = evaluate.markdown_leaderboard(rows).splitlines()
     assert table[0].startswith("| rank | model | rating | 95 % interval |")
     assert table[2].startswith("| 1 | strong |") and table[2].endswith(" | 90 | 57 / 20 / 13 | 74 % |")

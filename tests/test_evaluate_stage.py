@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from minillm import artifacts, cli, evaluate_stage
+from minillm import artifacts, cli, evaluate_stage, screen
 from minillm.chat import with_tool_tokens
 from minillm.errors import UserError
 from minillm.files import DATA_DIR
@@ -192,3 +192,16 @@ def test_minillm_evaluate_refuses_bad_votes_in_one_line(built, monkeypatch, caps
     assert cli.main(["evaluate", "--votes", str(votes)]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_report_gives_the_input_guardrails_figures_on_held_out_requests(built):
+    out, report = built
+    guard = json.loads((out / "eval.json").read_text())["guardrail"]
+    held_out = screen.labelled_requests(DATA_DIR / "sft" / "test.jsonl")
+    assert guard["n"] == len(held_out) and guard["unsafe"] == sum(unsafe for _, unsafe in held_out)
+    safe = {text for text, unsafe in held_out if not unsafe}
+    assert set(guard["false_positives"]) <= safe
+    assert guard["false_positive_rate"] == pytest.approx(len(guard["false_positives"]) / len(safe))
+    assert guard["recall"] == pytest.approx(1 - len(guard["missed"]) / guard["unsafe"])
+    assert report["metrics"]["guardrail_recall"] == round(guard["recall"], 4)
+    assert f"recall {guard['recall']:.0%}" in report["table"].split("### Input guardrail")[1]
