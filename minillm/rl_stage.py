@@ -247,8 +247,10 @@ def build_stage(cfg: StageConfig, inputs: dict[str, Path], out: Path, progress: 
     check_finished(runs["dpo"], "DPO")
     report = evaluate(out, sft, reward, samples=cfg.samples)
     metrics = {**{f"{name}_train_seconds": run["seconds"] for name, run in runs.items()}, **report["metrics"]}
-    summary = (f"Trained PPO and GRPO for {cfg.ppo.iterations} iterations of {cfg.ppo.rollouts} replies each "
-               f"({runs['ppo']['seconds']:.0f} s and {runs['grpo']['seconds']:.0f} s), and DPO for "
+    summary = (f"Trained PPO for {cfg.ppo.iterations} iterations of {cfg.ppo.rollouts} replies "
+               f"({runs['ppo']['seconds']:.0f} s), GRPO for {cfg.grpo.iterations} iterations of "
+               f"{cfg.grpo.rollouts // cfg.grpo.group_size} questions × {cfg.grpo.group_size} replies "
+               f"({runs['grpo']['seconds']:.0f} s), and DPO for "
                f"{runs['dpo']['step']} steps ({runs['dpo']['seconds']:.0f} s). {report['summary']}")
     return {"metrics": metrics, "figures": FIGURES, "summary": summary, "table": report["table"]}
 
