@@ -1,17 +1,19 @@
-"""The arena's bootstrap: evaluate.bootstrap_bradley_terry against the general evaluate.bootstrap_ratings with
-bradley_terry (lesson 12's benchmark).
+"""The arena's bootstraps: evaluate.bootstrap_bradley_terry and evaluate.bootstrap_elo against the general
+evaluate.bootstrap_ratings with bradley_terry and with the online Elo (lesson 12's benchmark).
 
-Both draw the same resampled battle sets and must give the same intervals (checked); the general one refits
-Bradley-Terry on each resampled list of battles, the fast one on the resample's win matrix. Battles: five models of
+Each pair draws the same resampled battle sets and must give the same intervals (checked). The general one rates
+each resampled list of battles in turn; the fast Bradley-Terry refits on the resample's win matrix, the fast Elo
+plays all rounds at once, one battle position at a time. Battles: five models of
 known strength, every pair on 450 prompts (4,500 battles, the size of the evaluate stage's arena), winners drawn
 from the Bradley-Terry model with ties when the two draws agree. Pairs of timings alternate (slow, fast, fast,
 slow, ...) so that other work on the machine slows both alike; printed: the median seconds per 100 rounds and the
-median of the back-to-back ratios. Target: the fast one >= 5x.
+median of the back-to-back ratios. Target: each fast one >= 5x.
 
     python benchmarks/bench_arena.py [--repeats 5] [--rounds 100]
 """
 
 import argparse
+import functools
 import itertools
 import statistics
 import time
@@ -40,30 +42,36 @@ def seconds(fn) -> float:
     return time.perf_counter() - start
 
 
+def compare(arena: list[dict], rating: str, general, fast, repeats: int, rounds: int) -> None:
+    """Time general() and fast() in alternation after checking that they give the same intervals; print both."""
+    slow_intervals, fast_intervals = general(), fast()
+    assert all(np.allclose(slow_intervals[m], fast_intervals[m], atol=1e-6) for m in slow_intervals), \
+        f"the two {rating} bootstraps disagree"
+    times = {"general": [], "fast": []}
+    for repeat in range(repeats):
+        for name in (["general", "fast"] if repeat % 2 == 0 else ["fast", "general"]):
+            times[name].append(seconds(general if name == "general" else fast))
+    per_100 = {name: 100 / rounds * statistics.median(t) for name, t in times.items()}
+    ratio = statistics.median(g / f for g, f in zip(times["general"], times["fast"]))
+    print(f"{rating}, {len(arena):,} battles, {rounds} rounds, same intervals: yes")
+    print(f"  bootstrap_ratings: {per_100['general']:.2f} s per 100 rounds")
+    print(f"  the fast one:      {per_100['fast']:.2f} s per 100 rounds")
+    print(f"  speed-up: {ratio:.1f}x (target >= 5x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=100)
     args = parser.parse_args()
-    arena = battles()
-    slow = evaluate.bootstrap_ratings(arena, evaluate.bradley_terry, args.rounds, seed=1)
-    fast = evaluate.bootstrap_bradley_terry(arena, args.rounds, seed=1)
-    assert all(np.allclose(slow[m], fast[m], atol=1e-6) for m in slow), "the two bootstraps disagree"
-    times = {"general": [], "fast": []}
-    for repeat in range(args.repeats):
-        order = ["general", "fast"] if repeat % 2 == 0 else ["fast", "general"]
-        for name in order:
-            if name == "general":
-                times[name].append(seconds(lambda: evaluate.bootstrap_ratings(arena, evaluate.bradley_terry,
-                                                                              args.rounds, seed=1)))
-            else:
-                times[name].append(seconds(lambda: evaluate.bootstrap_bradley_terry(arena, args.rounds, seed=1)))
-    per_100 = {name: 100 / args.rounds * statistics.median(t) for name, t in times.items()}
-    ratio = statistics.median(g / f for g, f in zip(times["general"], times["fast"]))
-    print(f"{len(arena):,} battles, {args.rounds} rounds, same intervals: yes")
-    print(f"bootstrap_ratings(bradley_terry): {per_100['general']:.2f} s per 100 rounds")
-    print(f"bootstrap_bradley_terry:          {per_100['fast']:.2f} s per 100 rounds")
-    print(f"speed-up: {ratio:.1f}x (target >= 5x)")
+    arena, rounds = battles(), args.rounds
+    compare(arena, "Bradley-Terry",
+            lambda: evaluate.bootstrap_ratings(arena, evaluate.bradley_terry, rounds, seed=1),
+            lambda: evaluate.bootstrap_bradley_terry(arena, rounds, seed=1), args.repeats, rounds)
+    in_drawn_order = functools.partial(evaluate.elo_ratings, seed=None)
+    compare(arena, "online Elo",
+            lambda: evaluate.bootstrap_ratings(arena, in_drawn_order, rounds, seed=1),
+            lambda: evaluate.bootstrap_elo(arena, rounds, seed=1), args.repeats, rounds)
 
 
 if __name__ == "__main__":

@@ -356,7 +356,7 @@ def markdown_guardrail(guard: dict) -> str:
     head = (f"On {guard['n']} held-out requests ({guard['unsafe']} unsafe), threshold {guard['threshold']:.2f}: "
             f"precision {guard['precision']:.0%}, recall {guard['recall']:.0%}; it would refuse "
             f"{len(guard['false_positives'])} of {safe} safe requests ({guard['false_positive_rate']:.1%}) and let "
-            f"{len(guard['missed'])} unsafe ones through.")
+            f"{len(guard['missed'])} unsafe {'request' if len(guard['missed']) == 1 else 'requests'} through.")
     lines = [head]
     lines += [f"- refused although safe: “{quoted(text)}”" for text in guard["false_positives"][:5]]
     lines += [f"- let through although unsafe: “{quoted(text)}”" for text in guard["missed"][:5]]

@@ -1,5 +1,6 @@
 """The evaluation's math (lesson 12): Wilson intervals, battles, Elo, Bradley-Terry, bootstrap, votes, perplexity."""
 
+import functools
 import json
 import math
 import os
@@ -238,6 +239,15 @@ def test_the_fast_bootstrap_draws_the_same_sets_and_gives_the_same_intervals():
     battles = arena() + rare + [battle("mid", "twin", "tie")] * 3
     slow = evaluate.bootstrap_ratings(battles, evaluate.bradley_terry, rounds=100, seed=4)
     fast = evaluate.bootstrap_bradley_terry(battles, rounds=100, seed=4)
+    assert list(fast) == list(slow)
+    for model in slow:
+        assert fast[model] == pytest.approx(slow[model], abs=1e-6)
+
+
+def test_the_fast_elo_bootstrap_plays_the_same_draws_in_the_same_order():
+    battles = arena() + [battle("strong", "rare", "a")] + [battle("mid", "twin", "tie")] * 3
+    slow = evaluate.bootstrap_ratings(battles, functools.partial(evaluate.elo_ratings, seed=None), rounds=60, seed=2)
+    fast = evaluate.bootstrap_elo(battles, rounds=60, seed=2)
     assert list(fast) == list(slow)
     for model in slow:
         assert fast[model] == pytest.approx(slow[model], abs=1e-6)
