@@ -6,8 +6,10 @@ matmuls. Under `torchrun --nproc_per_node=N` each process joins a process group 
 """
 
 import contextlib
+import logging
 import os
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -45,6 +47,20 @@ ONE_PROCESS = Process()  # training alone, without a process group
 
 def under_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def exit_with(code: int):
+    """End the program with `code` (a `python -m minillm.<stage>` entry point's last call). Under torchrun, after
+    flushing what it printed, without the interpreter's teardown: there, one finished run in a few on a loaded
+    machine aborted while exiting, after its work was done and its process group destroyed ("terminate called
+    without an active exception", a C++ thread of gloo's outliving its owner; pytorch issue 190489), and torchrun
+    reported the whole run as failed."""
+    if not under_torchrun():
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def pick_device(choice: str = "auto", local_rank: int = 0) -> torch.device:

@@ -10,7 +10,6 @@ training stage after pretraining (minillm.sft.run_loop): checkpoints, exact resu
 
 import argparse
 import dataclasses
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from minillm import artifacts
 from minillm.chat import IM_END, render
 from minillm.checkpoint import load_model
 from minillm.config import add_config_flags, setting
-from minillm.devices import Process, autocast_for, init_distributed, under_torchrun
+from minillm.devices import Process, autocast_for, exit_with, init_distributed, under_torchrun
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, check_output_folder, claim_folder
 from minillm.model import GPT
@@ -247,4 +246,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -12,7 +12,6 @@ import argparse
 import dataclasses
 import json
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from minillm import artifacts
 from minillm.chat import IM_END, render
 from minillm.checkpoint import load_model
 from minillm.config import add_config_flags, setting
-from minillm.devices import Process, autocast_for, init_distributed, under_torchrun
+from minillm.devices import Process, autocast_for, exit_with, init_distributed, under_torchrun
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, atomic_path, atomic_write_text, check_output_folder, claim_folder
 from minillm.model import GPT, GPTConfig
@@ -534,4 +533,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

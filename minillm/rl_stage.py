@@ -11,7 +11,6 @@ measures the reward model's score of each policy's replies and their KL to the f
 import argparse
 import dataclasses
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ import torch
 from minillm import artifacts
 from minillm.checkpoint import load_model
 from minillm.config import add_config_flags
-from minillm.devices import autocast_for, under_torchrun
+from minillm.devices import autocast_for, exit_with, under_torchrun
 from minillm.dpo import PRESETS as DPO_PRESETS
 from minillm.dpo import DPOConfig, train_dpo
 from minillm.errors import UserError
@@ -304,4 +303,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -29,7 +29,7 @@ from minillm import artifacts
 from minillm.chat import IM_END, fit_conversation, read_conversations, render, with_tool_tokens
 from minillm.checkpoint import find_checkpoint, load_checkpoint, load_model
 from minillm.config import add_config_flags, config_from_args, setting
-from minillm.devices import Process, StopSignal, autocast_for, init_distributed, under_torchrun
+from minillm.devices import Process, StopSignal, autocast_for, exit_with, init_distributed, under_torchrun
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, atomic_write_text, check_output_folder, claim_folder
 from minillm.model import GPT
@@ -613,4 +613,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

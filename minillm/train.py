@@ -43,6 +43,7 @@ from minillm.devices import (
     StopSignal,
     autocast_for,
     device_memory,
+    exit_with,
     init_distributed,
     peak_flops,
     under_torchrun,
@@ -658,4 +659,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from conftest import torchrun, workers_said
 from safetensors.torch import load_file
 
-from minillm import checkpoint, cloze, tokens, train
+from minillm import checkpoint, cloze, devices, tokens, train
 from minillm.config import config_from_args
 from minillm.errors import UserError
 from minillm.files import DATA_DIR
@@ -456,3 +456,17 @@ def test_token_shards_are_read_like_one_file(data, tmp_path):
     assert result["step"] == 2 and math.isfinite(result["val_loss"])
     with pytest.raises(UserError, match="no test.bin or test_"):
         tokens.load_split(tmp_path, "test", 32)
+
+
+def test_exit_with_skips_the_teardown_only_under_torchrun(monkeypatch):
+    ended, shut = [], []
+    monkeypatch.setattr(devices.os, "_exit", ended.append)
+    monkeypatch.setattr(devices.logging, "shutdown", lambda: shut.append(True))  # not the test run's own logging
+    monkeypatch.delenv("RANK", raising=False)
+    with pytest.raises(SystemExit) as alone:
+        devices.exit_with(3)
+    assert alone.value.code == 3 and ended == [] and shut == []
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    devices.exit_with(0)
+    assert ended == [0] and shut == [True]
