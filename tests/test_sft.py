@@ -138,9 +138,14 @@ def test_unsure_answers_are_capped_within_each_kind_of_question():
 
 
 def test_identity_is_data_under_several_system_prompts():
-    conversations = sft.identity_conversations(3)
-    assert len(conversations) == 3 * len(sft.IDENTITY)
-    assert {c[0]["content"] for c in conversations if c[0]["role"] == "system"} == set(filter(None, sft.IDENTITY_SYSTEMS))
+    conversations = sft.identity_conversations(2)
+    assert len(conversations) == 2 * len(sft.IDENTITY) and len({q for q, _ in sft.IDENTITY}) == len(sft.IDENTITY)
+    systems = {}  # wording -> the system prompts it is asked under (None: no system message)
+    for c in conversations:
+        systems.setdefault(c[-2]["content"], set()).add(c[0]["content"] if c[0]["role"] == "system" else None)
+    assert all(len(s) == 2 for s in systems.values())  # each copy of a wording under another prompt
+    for kind, questions in sft.IDENTITY_QUESTIONS.items():  # every prompt, and none, with every kind of question
+        assert set().union(*(systems[q] for q in questions)) == set(sft.IDENTITY_SYSTEMS), kind
     assert all(sft.NAME in c[-1]["content"] and "minillm" in c[-1]["content"] for c in conversations)
     # the evaluation's wordings are held out
     assert not {q.lower() for q, _ in sft.IDENTITY_TESTS} & {q.lower() for q, _ in sft.IDENTITY}
