@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -48,7 +49,8 @@ def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 30
     (SIGABRT in rank 0); neither happens alone, and both fit two runs meeting on one port. A lock shared by the
     test workers keeps the tests' runs apart, and a run that still hangs is killed with its workers and fails with
     what they printed."""
-    env = env or {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    # PYTHONFAULTHANDLER: a hung worker, sent SIGABRT before the kill, prints where each of its threads waits
+    env = {**(env or {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}), "PYTHONFAULTHANDLER": "1"}
     cmd = [str(Path(sys.executable).with_name("torchrun")), "--nnodes=1", "--nproc-per-node=2", "--standalone",
            "-m", module, *args]
     with open(Path(tempfile.gettempdir()) / "minillm-tests-torchrun.lock", "a") as lock, \
@@ -59,7 +61,7 @@ def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 30
         try:
             run.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            kill_tree(run.pid)
+            kill_tree(run.pid, first=signal.SIGABRT)
             run.wait()
             err.seek(0)
             pytest.fail(f"torchrun -m {module} still ran after {timeout} s; its last words:\n{err.read()[-3000:]}")
@@ -68,9 +70,10 @@ def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 30
         return subprocess.CompletedProcess(cmd, run.returncode, out.read(), err.read())
 
 
-def kill_tree(pid: int) -> None:
-    """SIGKILL a process and all its descendants. torchrun starts each worker in a session of its own, so killing
-    torchrun's process group leaves the workers running; they are found through their parents in /proc."""
+def kill_tree(pid: int, first: int | None = None) -> None:
+    """SIGKILL a process and all its descendants; with `first`, send the descendants that signal 3 s before.
+    torchrun starts each worker in a session of its own, so killing torchrun's process group leaves the workers
+    running; they are found through their parents in /proc."""
     parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -82,6 +85,13 @@ def kill_tree(pid: int) -> None:
     while todo:
         doomed.append(todo.pop())
         todo.extend(parents.get(doomed[-1], []))
+    if first is not None:
+        for victim in doomed[1:]:
+            try:
+                os.kill(victim, first)
+            except ProcessLookupError:
+                pass
+        time.sleep(3)
     for victim in doomed:
         try:
             os.kill(victim, signal.SIGKILL)
