@@ -86,15 +86,16 @@ def kill_tree(pid: int, first: int | None = None) -> None:
         doomed.append(todo.pop())
         todo.extend(parents.get(doomed[-1], []))
     if first is not None:
-        for victim in doomed[1:]:
-            try:
-                os.kill(victim, first)
-            except ProcessLookupError:
-                pass
+        send(doomed[1:], first)
         time.sleep(3)
-    for victim in doomed:
+    send(doomed, signal.SIGKILL)
+
+
+def send(pids: list[int], sig: int) -> None:
+    """Send each process the signal; one that has already gone is skipped."""
+    for pid in pids:
         try:
-            os.kill(victim, signal.SIGKILL)
+            os.kill(pid, sig)
         except ProcessLookupError:
             pass
 
