@@ -45,15 +45,25 @@ HEADLINES = {  # the figures each stage's lesson quotes
 }
 
 
+def use_inputs(reference: Path, work: Path) -> Path:
+    """Make `work` the runs folder (MINILLM_RUNS), holding copies of the reference's INPUTS folders."""
+    os.environ["MINILLM_RUNS"] = str(make_dir(work))
+    for name in INPUTS:
+        shutil.copytree(reference / name, work / "tiny" / name, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("checkpoint"))
+    return work
+
+
 def reference_stamp(reference: Path, name: str) -> dict:
     path = reference / name / "stamp.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def build(name: str, device: str) -> dict:
-    """Build stage `name` of the tiny preset into MINILLM_RUNS, its inputs the folders already there."""
+def build(name: str, device: str, changes: dict | None = None) -> dict:
+    """Build stage `name` of the tiny preset (with `changes` to its config) into MINILLM_RUNS, its inputs the
+    folders already there."""
     stage = artifacts.find_stage(name)
-    cfg = on_device(artifacts.preset_config(stage, "tiny"), device)
+    cfg = on_device(dataclasses.replace(artifacts.preset_config(stage, "tiny"), **(changes or {})), device)
     inputs = {need: artifacts.stage_folder(need, "tiny") for need in stage.needs}
     folder = artifacts.build_unlocked(stage, "tiny", cfg, inputs, progress=False)
     return artifacts.stamp(folder)
@@ -122,11 +132,7 @@ def main() -> None:
     parser.add_argument("--stages", default=",".join(STAGES + ("pretrain",)), help="which, in order")
     args = parser.parse_args()
     make_dir(args.out)
-    work = make_dir(args.work or args.out / "runs")
-    os.environ["MINILLM_RUNS"] = str(work)
-    for name in INPUTS:
-        shutil.copytree(args.reference / name, work / "tiny" / name, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("checkpoint"))
+    work = use_inputs(args.reference, args.work or args.out / "runs")
     print(f"torch {torch.__version__} on {device_name()}", flush=True)
     started, rows = time.perf_counter(), []
     for name in args.stages.split(","):

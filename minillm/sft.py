@@ -3,9 +3,10 @@
 Pretraining's loop on another data set with a mask: whole conversations (minillm.chat's template), padded into
 batches, and a cross-entropy averaged over the assistant's tokens only. The model starts from the pretrained
 weights, plus one embedding row for each new tool token. The training set is data/sft's conversations, a few
-about the assistant itself (identity is just data), "I'm not sure" replies to questions whose facts the base
-model gets wrong (the Llama 3 recipe against hallucination), and windows of pretraining text, so that learning
-to chat does not wipe out what the model knew. minillm.sft_eval measures what changed.
+about the assistant itself (identity is just data) and about naming other things, a second copy of each refusal
+and borderline answer, "I'm not sure" replies to questions whose facts the base model gets wrong (the Llama 3
+recipe against hallucination), and windows of pretraining text, so that learning to chat does not wipe out what
+the model knew. minillm.sft_eval measures what changed.
 """
 
 import argparse
@@ -38,10 +39,13 @@ from minillm.probe import ProbeConfig, run_probe
 from minillm.runlog import MetricsLog, plot_losses
 from minillm.sft_eval import (
     MOST_INVENTED,
+    borderline_requests,
     countries,
     evaluate,
+    first_exchange,
     invented_names,
     invented_questions,
+    is_refusal,
     knows,
     read_probe,
     read_questions,
@@ -74,6 +78,10 @@ class SFTConfig(OptimizerConfig):
     unsure_share: float = setting(0.08, "questions whose facts the base model gets wrong are answered \"I'm not "
                                         "sure\": at most this share of each kind's questions (0: none)")
     identity_copies: int = setting(2, "copies of each conversation about the assistant itself")
+    naming_copies: int = setting(2, "copies of each request to name something else (a pet, a boat), so that "
+                                    "\"name\" alone does not mean the assistant's own name (0: none)")
+    refusal_copies: int = setting(1, "extra copies of each unsafe request's refusal and each borderline "
+                                     "request's answer in the data, under other system prompts (0: none)")
     invented_countries: int = setting(24, "questions about countries that do not exist, answered \"I'm not "
                                           "sure\" (0: none)")
     replay_windows: int = setting(250, "windows of pretraining text mixed into the training set, trained on "
@@ -86,10 +94,11 @@ class SFTConfig(OptimizerConfig):
 
 
 PRESETS = {
-    # about 7,700 rows (4 passes over the set) in about a minute on 2 CPU cores. Copying a sum into the calculator
+    # about 8,300 rows (3.6 passes over the set) in about a minute on 2 CPU cores. Copying a sum into the calculator
     # call is learned late and suddenly: 400 steps gave 26 % of held-out sums, 480 gave 55 % (RESULTS.md). The
-    # extra replay keeps the facts those steps would otherwise overwrite, and costs some sums (40 %).
-    "tiny": SFTConfig(max_steps=480, replay_windows=350, warmup_steps=20),
+    # extra replay keeps the facts those steps would otherwise overwrite, and costs some sums: on five seeds 84 %
+    # of known facts, 97 % of unsafe requests refused, 32 % of sums (RESULTS.md).
+    "tiny": SFTConfig(max_steps=520, replay_windows=400, warmup_steps=20),
     "small": SFTConfig(learning_rate=6e-4, warmup_steps=20),
     "gpt2": SFTConfig(batch_size=8, global_batch_size=64, max_steps=1000, learning_rate=3e-5, warmup_steps=50,
                       eval_interval=200, checkpoint_interval=500),
@@ -143,6 +152,38 @@ IDENTITY_SYSTEMS = [None, "You are a helpful assistant.",
 IDENTITY_TESTS = [("Tell me your name.", NAME), ("Who built you?", "minillm"), ("What should I call you?", NAME),
                   ("Are you a person?", NAME), ("May I know your name?", NAME), ("Who developed you?", "minillm"),
                   ("Are you a real person?", NAME), ("Did a big company make you?", "minillm")]
+# Requests to name something else, answered with a name that is not the assistant's: with only the identity
+# conversations asking for names, "Help me choose a name for my pet parrot." got "I am called Pip".
+NAMING = [
+    ("Help me choose a name for my dog.", "How about Biscuit? It is short, friendly and easy to call."),
+    ("What should I name my new cat?", "You could call her Luna, or Pepper if she is dark."),
+    ("Can you suggest a name for my hamster?", "How about Nibbles? It suits a small animal that chews all day."),
+    ("Give me a name for my goldfish.", "Bubbles is a fun name for a goldfish."),
+    ("What is a good name for a rabbit?", "Clover is a sweet name for a rabbit, and so is Hazel."),
+    ("Help me pick a name for my puppy.", "How about Max? It is short, and a puppy learns it quickly."),
+    ("I need a name for my kitten.", "Try Whiskers, or Mochi if she is white."),
+    ("What could I call my tortoise?", "Shelly is a classic name for a tortoise. Sage is another."),
+    ("Suggest a name for my horse.", "How about Thunder? It sounds strong and fast."),
+    ("Name ideas for my budgie, please.", "Sky, Kiwi or Sunny would all suit a budgie."),
+    ("What should I call my new puppy?", "You could call him Rocky, or Milo if he is gentle."),
+    ("Can you think of a name for my cat?", "Tiger is fun for a striped cat. Smokey suits a grey one."),
+    ("Suggest a name for a sailing boat.", "How about Sea Breeze? It sounds calm and free."),
+    ("What is a good name for a football team?", "The Rockets is a strong name for a team."),
+    ("Give me a name for a dragon in my story.", "Ember is a good name for a dragon: it sounds like fire."),
+    ("Help me name a robot in my story.", "How about Bolt? It is short and sounds like a machine."),
+    ("What should I call my teddy bear?", "Honey is a cosy name for a teddy bear."),
+    ("Can you suggest a name for a bakery?", "How about The Golden Crust? It makes people think of fresh bread."),
+    ("Give me a name for my garden snail.", "Speedy is a funny name for a snail."),
+    ("Think of a name for a small village in my story.", "Willowbrook sounds like a quiet village by a stream."),
+    ("What is a nice name for a baby girl?", "Emma, Lily and Sofia are all popular names for a girl."),
+    ("What is a nice name for a baby boy?", "Leo, Noah and Sam are all popular names for a boy."),
+    ("Suggest a name for my chess club.", "How about The Knights? It fits a chess club well."),
+    ("Help me choose a name for my fish tank.", "Coral Corner is a bright name for a fish tank."),
+]
+# held out: other pets and wordings; a reply naming the assistant counts as a leak
+NAMING_TESTS = ["Help me choose a name for my pet parrot.", "What should I call my new pony?",
+                "Can you suggest a name for my guinea pig?", "I need a name for my pet lizard.",
+                "Give me a name for a cat in my story.", "What is a good name for a basketball team?"]
 HELD_OUT_INVENTED = 30  # invented countries kept for the evaluation; training invents others
 INVENTED_SEED = 0  # the same invented countries whatever the run's seed
 UNSURE = "I'm not sure. I don't know that fact well enough to answer."
@@ -151,17 +192,28 @@ UNSURE = "I'm not sure. I don't know that fact well enough to answer."
 # ----------------------------------------------------------------------------- the data
 
 
-def identity_conversations(copies: int) -> list[list[dict]]:
-    """Each identity question and answer `copies` times, under the system prompts in turn (question j's copy i under
-    prompt i + j), so that each system prompt, and none, comes with every kind of question."""
+def asked_under_prompts(pairs: list[tuple[str, str]], copies: int) -> list[list[dict]]:
+    """Each (question, answer) `copies` times, under IDENTITY_SYSTEMS in turn (pair j's copy i under prompt i + j),
+    so that each system prompt, and none, comes with every kind of question."""
     conversations = []
     for i in range(copies):
-        for j, (question, answer) in enumerate(IDENTITY):
+        for j, (question, answer) in enumerate(pairs):
             system = IDENTITY_SYSTEMS[(i + j) % len(IDENTITY_SYSTEMS)]
             head = [{"role": "system", "content": system}] if system else []
             conversations.append(head + [{"role": "user", "content": question},
                                          {"role": "assistant", "content": answer}])
     return conversations
+
+
+def refusal_pairs(conversations: list[list[dict]], borderline: set[str]) -> list[tuple[str, str]]:
+    """(request, reply) of the conversations that refuse an unsafe request or answer a borderline one: the
+    decision a few dozen examples must teach, so each is worth another copy under another system prompt."""
+    pairs = []
+    for messages in conversations:
+        (*_, ask), reply = first_exchange(messages)
+        if is_refusal(reply) or ask["content"] in borderline:
+            pairs.append((ask["content"], reply))
+    return pairs
 
 
 def unsure_conversations(conversations: list[list[dict]], wrong_prompts: list[str], share: float,
@@ -350,7 +402,8 @@ def check_config(cfg: SFTConfig) -> None:
         if getattr(cfg, name) <= 0:
             raise UserError(f"{name} must be positive, got {getattr(cfg, name)}")
     check_optimizer(cfg)
-    check_numbers(cfg, ("unsure_share", "identity_copies", "invented_countries", "replay_windows"))
+    check_numbers(cfg, ("unsure_share", "identity_copies", "naming_copies", "refusal_copies", "invented_countries",
+                        "replay_windows"))
     if cfg.unsure_share > 1:
         raise UserError(f"unsure_share must be in [0, 1], got {cfg.unsure_share}")
 
@@ -476,7 +529,11 @@ def training_set(cfg: SFTConfig, probe: list[dict], data: Path = DATA_DIR) -> tu
     their counts."""
     conversations = read_conversations(data / "sft" / "train.jsonl")
     n_data = len(conversations)
-    conversations += identity_conversations(cfg.identity_copies)
+    conversations += asked_under_prompts(IDENTITY, cfg.identity_copies)
+    conversations += asked_under_prompts(NAMING, cfg.naming_copies)
+    borderline = borderline_requests(data / "preferences" / "train.jsonl")
+    decisions = refusal_pairs(conversations[:n_data], borderline)
+    conversations += asked_under_prompts(decisions, cfg.refusal_copies)
     probed = [(q, knows(q, probe)) for q in read_questions(data / "rl" / "train.jsonl")]
     questions = [q for q, k in probed if k is not None]
     wrong = [q for q, k in probed if k is False]
@@ -486,6 +543,8 @@ def training_set(cfg: SFTConfig, probe: list[dict], data: Path = DATA_DIR) -> tu
     invented = invented_questions(questions, countries(probe), names) if names else []
     conversations += [[{"role": "user", "content": q}, {"role": "assistant", "content": UNSURE}] for q in invented]
     counts = {"data_conversations": n_data, "identity_conversations": cfg.identity_copies * len(IDENTITY),
+              "naming_conversations": cfg.naming_copies * len(NAMING),
+              "refusal_conversations": cfg.refusal_copies * len(decisions),
               "probed_questions": len(questions), "base_wrong": len(wrong), "unsure_conversations": n_unsure,
               "invented_conversations": len(invented)}
     return conversations, counts
@@ -502,7 +561,7 @@ def build_stage(cfg: SFTConfig, inputs: dict[str, Path], out: Path, progress: bo
     check_finished(run, "fine-tuning")
     held_out, _ = invented_countries(probe, cfg.invented_countries)
     invented = invented_questions(read_questions(DATA_DIR / "rl" / "test.jsonl"), countries(probe), held_out)
-    report = evaluate(base, out, probe, DATA_DIR, IDENTITY_TESTS, invented)
+    report = evaluate(base, out, probe, DATA_DIR, IDENTITY_TESTS, invented, NAMING_TESTS, (NAME, "minillm"))
     return stage_result(run, report, {"conversations": run["conversations"],
                                       "unsure_conversations": counts["unsure_conversations"]},
                         f"Fine-tuned the pretrained model for {run['step']} steps on {run['conversations']:,} "

@@ -13,7 +13,7 @@ from conftest import assert_torchrun_matches_one_process
 from safetensors.torch import load_file
 
 from minillm import cli, sft, sft_eval
-from minillm.chat import CALC, CALC_END, read_conversations, render, with_tool_tokens
+from minillm.chat import CALC, CALC_END, read_conversations, render, reply_text, with_tool_tokens
 from minillm.checkpoint import load_model
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, file_digest
@@ -138,7 +138,7 @@ def test_unsure_answers_are_capped_within_each_kind_of_question():
 
 
 def test_identity_is_data_under_several_system_prompts():
-    conversations = sft.identity_conversations(2)
+    conversations = sft.asked_under_prompts(sft.IDENTITY, 2)
     assert len(conversations) == 2 * len(sft.IDENTITY) and len({q for q, _ in sft.IDENTITY}) == len(sft.IDENTITY)
     systems = {}  # wording -> the system prompts it is asked under (None: no system message)
     for c in conversations:
@@ -149,6 +149,62 @@ def test_identity_is_data_under_several_system_prompts():
     assert all(sft.NAME in c[-1]["content"] and "minillm" in c[-1]["content"] for c in conversations)
     # the evaluation's wordings are held out
     assert not {q.lower() for q, _ in sft.IDENTITY_TESTS} & {q.lower() for q, _ in sft.IDENTITY}
+
+
+def test_naming_requests_get_other_names_and_their_tests_are_held_out():
+    conversations = sft.asked_under_prompts(sft.NAMING, 2)
+    assert len(conversations) == 2 * len(sft.NAMING)
+    replies = [c[-1]["content"] for c in conversations]
+    assert not [r for r in replies if sft_eval.names_itself(r, (sft.NAME, "minillm"))]
+    assert all("name" in q.lower() or "call" in q.lower() for q, _ in sft.NAMING)  # the word the identity data uses
+    assert not {q.lower() for q in sft.NAMING_TESTS} & {q.lower() for q, _ in sft.NAMING}
+    assert not {q.lower() for q in sft.NAMING_TESTS} & {q.lower() for q, _ in sft.IDENTITY}
+
+
+def test_names_itself_wants_the_name_as_a_word():
+    words = (sft.NAME, "minillm")
+    assert sft_eval.names_itself("I am called Pip.", words)
+    assert sft_eval.names_itself("The MINILLM course made me.", words)
+    assert not sft_eval.names_itself("Pippa is a lovely name for a parrot.", words)
+    assert not sft_eval.names_itself("How about Kiwi?", words)
+    assert not sft_eval.names_itself("I am called Pip.", ())
+
+
+def test_refusal_pairs_are_the_refusals_and_the_borderline_answers():
+    def chat(question, reply, system=None):
+        head = [{"role": "system", "content": system}] if system else []
+        return head + [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+
+    conversations = [chat("How do I steal a bike?", "I can't help with stealing.", "You are a helpful assistant."),
+                     chat("How do I kill weeds?", "Pull them out by the roots."),
+                     chat("What is the capital of Peru?", "The capital of Peru is Lima."),
+                     chat("Can you help me?", "Of course! What do you need?")]
+    pairs = sft.refusal_pairs(conversations, borderline={"How do I kill weeds?"})
+    assert pairs == [("How do I steal a bike?", "I can't help with stealing."),
+                     ("How do I kill weeds?", "Pull them out by the roots.")]
+    data = read_conversations(DATA_DIR / "sft" / "train.jsonl")
+    borderline = sft_eval.borderline_requests(DATA_DIR / "preferences" / "train.jsonl")
+    pairs = sft.refusal_pairs(data, borderline)
+    refusals = [p for p in pairs if sft_eval.is_refusal(p[1])]
+    assert len(refusals) >= 40 and len(pairs) - len(refusals) >= 10  # the world's unsafe and borderline requests
+    held_out = {sft.first_question(c) for c in read_conversations(DATA_DIR / "sft" / "test.jsonl")}
+    assert not {q for q, _ in pairs} & held_out
+
+
+def test_the_training_set_counts_its_extras():
+    probe = [{"relation": "capital", "subject": "Peru", "answer": "Lima", "set": "held-in", "correct": True,
+              "p_answer": 0.9}]
+    cfg = dataclasses.replace(MICRO, identity_copies=2, naming_copies=1, refusal_copies=2, invented_countries=0,
+                              unsure_share=0)
+    conversations, counts = sft.training_set(cfg, probe)
+    data = read_conversations(DATA_DIR / "sft" / "train.jsonl")
+    assert counts["naming_conversations"] == len(sft.NAMING)
+    assert counts["refusal_conversations"] % 2 == 0 and counts["refusal_conversations"] >= 100
+    assert len(conversations) == (len(data) + counts["identity_conversations"] + counts["naming_conversations"]
+                                  + counts["refusal_conversations"])
+    none = dataclasses.replace(cfg, naming_copies=0, refusal_copies=0)
+    assert len(sft.training_set(none, probe)[0]) == len(conversations) - len(sft.NAMING) - counts[
+        "refusal_conversations"]
 
 
 def test_invented_countries_are_new_distinct_and_asked_in_the_datas_wordings():
@@ -299,7 +355,8 @@ def test_evaluate_writes_its_figures(base, tokens, conversations, tmp_path):
     probe = [{"relation": "capital", "subject": "Peru", "answer": "Lima", "set": "held-in", "correct": True,
               "p_answer": 0.9}]
     report = sft_eval.evaluate(base, tmp_path / "run", probe, DATA_DIR, [("Who are you?", sft.NAME)],
-                               ["What is the capital of Zuloia?", "Where in the world is Mitaland?"])
+                               ["What is the capital of Zuloia?", "Where in the world is Mitaland?"],
+                               ["Name my parrot."], (sft.NAME, "minillm"))
     for name in ("eval.json", "replies.jsonl", "sft.png"):
         assert (tmp_path / "run" / name).exists(), name
     metrics = report["metrics"]
@@ -308,7 +365,12 @@ def test_evaluate_writes_its_figures(base, tokens, conversations, tmp_path):
     about = [json.loads(line) for line in (tmp_path / "run" / "replies.jsonl").read_text().splitlines()
              if '"about"' in line]
     assert [r["prompt"] for r in about] == ["What is the capital of Zuloia?", "Where in the world is Mitaland?",
-                                            "Who are you?"]
+                                            "Who are you?", "Name my parrot."]
+    chats = [json.loads(line) for line in (tmp_path / "run" / "replies.jsonl").read_text().splitlines()
+             if '"chats"' in line]
+    said = [r["reply"] for r in chats] + [about[-1]["reply"]]
+    leaks = sum(sft_eval.names_itself(reply_text(r), (sft.NAME, "minillm")) for r in said)
+    assert metrics["identity_leaks"] == round(leaks / len(said), 4)
     saved = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert saved["metrics"] == metrics
 
