@@ -1,7 +1,7 @@
 """Fine-tuning settings over seeds: the SFT stage of the tiny preset built once per (setting, seed), figures averaged.
 
 Each setting is a list of SFTConfig fields to change; every run starts from the same base model (--reference's
-tokenizer, pretrain and probe folders, as in bench_stages.py) on whatever device this machine has. Prints one row
+tokenizer, pretrain and probe folders, as in stages_on_device.py) on whatever device this machine has. Prints one row
 per setting with the mean of each headline figure over the seeds and its range, and writes every run's figures to
 --out as it finishes (a run cut short keeps what it measured).
 
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_stages import build, use_inputs
+from stages_on_device import build, use_inputs
 
 from minillm import sft
 

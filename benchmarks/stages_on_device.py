@@ -9,7 +9,7 @@ of both. Each stage's stamp is written to --out as it finishes, so a run cut sho
 A stage that fails on the device is reported with its error and built again on the CPU (when --deadline leaves
 time), so that the stages after it still run here.
 
-    python benchmarks/bench_stages.py --reference runs/tiny --out DIR [--deadline 420]
+    python benchmarks/stages_on_device.py --reference runs/tiny --out DIR [--deadline 420]
 
 --reference must hold tokenizer/, pretrain/ and probe/ (the model files and stamps); the stamps of the later
 stages, where present, are the reference figures.
