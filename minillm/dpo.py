@@ -20,7 +20,7 @@ from minillm import artifacts
 from minillm.chat import IM_END, render
 from minillm.checkpoint import load_model
 from minillm.config import add_config_flags, setting
-from minillm.devices import Process, autocast_for, exit_with, init_distributed, under_torchrun
+from minillm.devices import Process, autocast_for, end_distributed, exit_with, init_distributed, under_torchrun
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, check_output_folder, claim_folder
 from minillm.model import GPT
@@ -137,8 +137,8 @@ def train_dpo(cfg: DPOConfig, sft: Path, out: Path, train_pairs: list[dict], tes
         return {**summary, "pairs": len(run.rows), "skipped": run.info["skipped"],
                 "val_accuracy": run.info.get("val_accuracy")}
     finally:
-        if process.distributed:
-            dist.destroy_process_group()
+        run = None  # before the group: see end_distributed
+        end_distributed(process)
 
 
 def check_config(cfg: DPOConfig) -> None:

@@ -24,7 +24,7 @@ from minillm import artifacts
 from minillm.chat import IM_END, render
 from minillm.checkpoint import load_model
 from minillm.config import add_config_flags, setting
-from minillm.devices import Process, autocast_for, exit_with, init_distributed, under_torchrun
+from minillm.devices import Process, autocast_for, end_distributed, exit_with, init_distributed, under_torchrun
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, atomic_path, atomic_write_text, check_output_folder, claim_folder
 from minillm.model import GPT, GPTConfig
@@ -306,8 +306,8 @@ def train_reward_model(cfg: RewardConfig, base: Path, out: Path, train_pairs: li
         return {**summary, "pairs": len(run.rows), "skipped": run.info["skipped"],
                 "val_accuracy": run.info.get("val_accuracy")}
     finally:
-        if process.distributed:
-            dist.destroy_process_group()
+        run = None  # before the group: see end_distributed
+        end_distributed(process)
 
 
 def check_config(cfg: RewardConfig) -> None:

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from minillm.chat import IM_END, read_conversations
 from minillm.checkpoint import load_model
 from minillm.config import setting
-from minillm.devices import Process, StopSignal, autocast_for, init_distributed
+from minillm.devices import Process, StopSignal, autocast_for, end_distributed, init_distributed
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, atomic_path, atomic_write_text, check_output_folder, claim_folder
 from minillm.model import GPT
@@ -253,8 +253,8 @@ def train_policy(cfg: RLConfig, sft: Path, reward: Path | None, out: Path, promp
             dist.barrier()
         return summary
     finally:
-        if process.distributed:
-            dist.destroy_process_group()
+        run = None  # before the group: see end_distributed
+        end_distributed(process)
 
 
 def check_config(cfg: RLConfig, world_size: int = 1) -> None:

@@ -30,7 +30,15 @@ from minillm import artifacts
 from minillm.chat import IM_END, fit_conversation, read_conversations, render, with_tool_tokens
 from minillm.checkpoint import find_checkpoint, load_checkpoint, load_model
 from minillm.config import add_config_flags, config_from_args, setting
-from minillm.devices import Process, StopSignal, autocast_for, exit_with, init_distributed, under_torchrun
+from minillm.devices import (
+    Process,
+    StopSignal,
+    autocast_for,
+    end_distributed,
+    exit_with,
+    init_distributed,
+    under_torchrun,
+)
 from minillm.errors import UserError
 from minillm.files import DATA_DIR, atomic_write_text, check_output_folder, claim_folder
 from minillm.model import GPT
@@ -392,8 +400,8 @@ def finetune(cfg: SFTConfig, base: Path, out: Path, train_conversations: list, t
             dist.barrier()
         return {**summary, "conversations": run.info["conversations"], "cut": run.info["cut"]}
     finally:
-        if process.distributed:
-            dist.destroy_process_group()
+        run = None  # before the group: see end_distributed
+        end_distributed(process)
 
 
 def check_config(cfg: SFTConfig) -> None:

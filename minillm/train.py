@@ -43,6 +43,7 @@ from minillm.devices import (
     StopSignal,
     autocast_for,
     device_memory,
+    end_distributed,
     exit_with,
     init_distributed,
     peak_flops,
@@ -334,8 +335,8 @@ def train(cfg: TrainConfig, data: Path, out: Path, resume: bool = False, progres
             dist.barrier()
         return summary
     finally:
-        if process.distributed:
-            dist.destroy_process_group()
+        run = None  # before the group: see end_distributed
+        end_distributed(process)
 
 
 @dataclass(kw_only=True)

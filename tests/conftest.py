@@ -46,9 +46,9 @@ def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 30
     """`torchrun --standalone` with 2 CPU processes running `python -m module args`, one such test at a time.
 
     Clean CI runs, where two test workers run side by side, saw a torchrun hang 300 s (SFT) and another abort
-    (SIGABRT in rank 0); neither happens alone, and both fit two runs meeting on one port. A lock shared by the
-    test workers keeps the tests' runs apart, and a run that still hangs is killed with its workers and fails with
-    what they printed."""
+    (SIGABRT in rank 0). A lock shared by the test workers keeps the tests' runs apart. The hang was rank 0 freeing
+    its DDP wrapper after the process group had gone (minillm.devices.end_distributed says why). A run that still
+    hangs is killed with its workers and fails with the stacks they printed."""
     # PYTHONFAULTHANDLER: a hung worker, sent SIGABRT before the kill, prints where each of its threads waits
     env = {**(env or {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}), "PYTHONFAULTHANDLER": "1"}
     cmd = [str(Path(sys.executable).with_name("torchrun")), "--nnodes=1", "--nproc-per-node=2", "--standalone",
@@ -64,7 +64,7 @@ def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 30
             kill_tree(run.pid, first=signal.SIGABRT)
             run.wait()
             err.seek(0)
-            pytest.fail(f"torchrun -m {module} still ran after {timeout} s; its last words:\n{err.read()[-3000:]}")
+            pytest.fail(f"torchrun -m {module} still ran after {timeout} s; its last words:\n{err.read()[-12000:]}")
         out.seek(0)
         err.seek(0)
         return subprocess.CompletedProcess(cmd, run.returncode, out.read(), err.read())
