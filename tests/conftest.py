@@ -1,9 +1,11 @@
 """Fixtures shared by several test modules."""
 
 import fcntl
+import gc
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,28 @@ def world_tokens(tmp_path_factory) -> Path:
     build_stage(TokenizerConfig(vocab_size=512, val_fraction=0.1), {"clean": root / "clean"}, root / "tokenizer",
                 progress=False)
     return root / "tokenizer"
+
+
+@pytest.fixture
+def one_process_group(monkeypatch) -> list:
+    """torchrun's environment for a process group of one (gloo on a free port), and, filled in as the code under test
+    runs, the DistributedDataParallel wrappers still in memory at each destroy_process_group: the order
+    minillm.devices.end_distributed relies on is none, since a wrapper freed after its group hung rank 0."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for name, value in {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1",
+                        "MASTER_PORT": str(port)}.items():
+        monkeypatch.setenv(name, value)
+    alive = []
+    destroy = torch.distributed.destroy_process_group
+
+    def watched_destroy(*args, **kwargs):
+        alive.append([o for o in gc.get_objects() if isinstance(o, torch.nn.parallel.DistributedDataParallel)])
+        return destroy(*args, **kwargs)
+
+    monkeypatch.setattr(torch.distributed, "destroy_process_group", watched_destroy)
+    return alive
 
 
 def torchrun(module: str, *args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -196,6 +196,12 @@ def test_resume_after_a_crash_continues_exactly(base, pairs, tmp_path, monkeypat
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_the_ddp_wrapper_is_gone_before_the_process_group(base, pairs, tmp_path, one_process_group):
+    run = train(dataclasses.replace(MICRO, max_steps=2), base, tmp_path / "run", pairs)
+    assert run["step"] == 2 and not torch.distributed.is_initialized()
+    assert one_process_group == [[]]  # the group destroyed once, with no wrapper left
+
+
 def test_evaluate_writes_accuracy_per_reason_and_the_hacking_probe(base, pairs, tmp_path):
     train(dataclasses.replace(MICRO, max_steps=2), base, tmp_path / "run", pairs)
     test = pairs[1] + [{"prompt": "Capital of Peru?", "chosen": "Lima.", "rejected": "Quito.", "reason": "wrong",

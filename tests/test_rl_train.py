@@ -186,6 +186,14 @@ def test_every_iteration_logs_what_the_issue_asks(sft, reward_folder, tmp_path):
     assert (tmp_path / "run" / "training.png").exists()
 
 
+def test_the_ddp_wrapper_is_gone_before_the_process_group(sft, reward_folder, tmp_path, one_process_group):
+    run = train(dataclasses.replace(MICRO, iterations=1), sft, reward_folder, tmp_path / "ppo")
+    dpo.train_dpo(dataclasses.replace(DPO_MICRO, max_steps=2), sft, tmp_path / "dpo", PAIRS[:8], PAIRS[8:],
+                  progress=False)
+    assert run["iteration"] == 1 and not torch.distributed.is_initialized()
+    assert one_process_group == [[], []]  # PPO's group, then DPO's, each destroyed with no wrapper left
+
+
 def test_resume_after_a_crash_continues_exactly(sft, reward_folder, tmp_path, monkeypatch):
     train(MICRO, sft, reward_folder, tmp_path / "straight")
     real_update = rl_train.update

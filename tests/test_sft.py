@@ -407,6 +407,12 @@ def test_torchrun_two_processes_match_one_process(base, tokens, tmp_path):
     assert_torchrun_matches_one_process("minillm.sft", flags, tmp_path)
 
 
+def test_the_ddp_wrapper_is_gone_before_the_process_group(base, tokens, conversations, tmp_path, one_process_group):
+    run = finetune(dataclasses.replace(MICRO, max_steps=2), base, tmp_path / "run", conversations, tokens)
+    assert run["step"] == 2 and not torch.distributed.is_initialized()
+    assert one_process_group == [[]]  # the group destroyed once, with no wrapper left
+
+
 def test_the_stage_is_in_the_pipeline_after_the_probe():
     from minillm import artifacts
     names = [s.name for s in artifacts.STAGES]

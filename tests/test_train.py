@@ -144,6 +144,12 @@ def test_training_lowers_the_loss_and_writes_the_run(data, tmp_path):
     assert state["step"] == 30 and len(state["rng"]) == 1
 
 
+def test_the_ddp_wrapper_is_gone_before_the_process_group(data, tmp_path, one_process_group):
+    summary = run(dataclasses.replace(MICRO, max_steps=2, checkpoint_interval=2), data, tmp_path)
+    assert summary["step"] == 2 and not torch.distributed.is_initialized()
+    assert one_process_group == [[]]  # the group destroyed once, with no wrapper left
+
+
 def test_fact_scoring_can_be_switched_off(data, tmp_path):
     run(dataclasses.replace(MICRO, fact_prompts=""), data, tmp_path)
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
