@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-# Set before torch loads OpenMP: waiting threads sleep instead of spinning. On a CPU shared with other work
-# (a browser, a notebook kernel, other jobs) spinning threads wait on each other: on 2 cores the tiny model
-# trained 1.5x faster with one busy process beside it, 3x with several, and 10 % slower on an idle machine.
-# Has no effect if torch was imported first; set OMP_WAIT_POLICY=ACTIVE to choose otherwise.
+# Set before torch loads OpenMP: waiting threads sleep instead of spinning. On a CPU shared with other torch work
+# (the test suite's two workers, torchrun's processes) spinning threads wait on each other: two tiny-model
+# trainings side by side on 2 cores ran 1.7x faster sleeping. Alone on the machine, spinning is 1.75x faster
+# (benchmarks/RESULTS.md): `make run` sets OMP_WAIT_POLICY=ACTIVE for the pipeline, which builds one stage at a
+# time. Has no effect if torch was imported first.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
