@@ -53,7 +53,10 @@ def test_ci_and_makefile_run_the_same_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / ".github" / "workflows" / "ci.yml").read_text()
     makefile = (ROOT / "Makefile").read_text()
-    # the pipeline's stages first (the notebooks read them), then the suite on pytest-xdist workers
-    assert re.search(r"^test: \$\(INSTALLED\)( browser)?\n\t\$\(BIN\)/minillm pipeline --preset tiny\n"
+    # the pipeline's stages first (the notebooks read them), alone with spinning OpenMP threads, then the suite on
+    # pytest-xdist workers with minillm.train's sleeping ones
+    assert re.search(r"^PIPELINE := OMP_WAIT_POLICY=ACTIVE \$\(BIN\)/minillm pipeline$", makefile, re.MULTILINE)
+    assert re.search(r"^test: \$\(INSTALLED\)( browser)?\n\t\$\(PIPELINE\) --preset tiny\n"
                      r"\t\$\(BIN\)/python -m pytest -n \$\(WORKERS\) --dist loadfile$", makefile, re.MULTILINE)
+    assert re.search(r"^run: \$\(INSTALLED\)\n\t\$\(PIPELINE\) --preset \$\(PRESET\)$", makefile, re.MULTILINE)
     assert "TORCH ?= torch==2.13.0" in makefile
