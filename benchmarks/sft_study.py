@@ -29,7 +29,7 @@ FIGURES = ("sft_accuracy_on_known", "arithmetic_with_tool", "identity", "identit
 def parse_setting(words: list[str]) -> tuple[str, dict]:
     """["name", "field=value", ...] -> (name, {field: value}), each value parsed as its field's type."""
     name, changes = words[0], {}
-    fields = {f.name: f for f in dataclasses.fields(sft.SFTConfig)}
+    fields = {f.name for f in dataclasses.fields(sft.SFTConfig)}
     for word in words[1:]:
         field, _, value = word.partition("=")
         if field not in fields:
