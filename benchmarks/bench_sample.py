@@ -10,6 +10,10 @@
 3. Weight layout: minillm's column-major Linear weights (minillm.nn.Linear) against the same model with its
    Linear weights copied row-major, GPT-2 124M's shape, greedy, batch 1 and batch 8: the figure behind that
    design choice.
+4. Drawing a token: `sample.draw_tokens` (the running sum and a uniform draw, lesson 08's exercise) against
+   torch.multinomial, one token from each of 128 rows of the tiny vocabulary (2,050 tokens): a sampled decoding
+   step's draw (PPO's rollouts, pass@k). The two follow the same law: the script compares their token frequencies
+   over 200,000 draws from one row.
 
 Every pair is measured in alternation (A B, B A, ...) so that other work on the machine slows both alike;
 printed: median tokens/s of each and the median of the back-to-back ratios.
@@ -123,6 +127,26 @@ def column_versus_row_major(repeats: int) -> None:
         print(f"{'':32}same tokens: {'yes' if same else 'NO'}")
 
 
+def draw_versus_multinomial(repeats: int) -> None:
+    print("Drawing one token per row: draw_tokens vs torch.multinomial, 128 rows of 2,050 tokens")
+    torch.manual_seed(0)
+    probs = torch.softmax(torch.randn(128, 2050) * 3, dim=-1)
+    generator = torch.Generator().manual_seed(0)
+    draws = 200
+
+    def run(draw):
+        return lambda: [draw() for _ in range(draws)]
+
+    runs = {"draw_tokens": run(lambda: sample.draw_tokens(probs, generator)),
+            "multinomial": run(lambda: torch.multinomial(probs, 1, generator=generator)[:, 0])}
+    report(f"{draws} draws of 128 rows", draws * 128, interleaved(runs, repeats))
+    one_row = probs[:1].expand(200_000, -1)
+    ours = torch.bincount(sample.draw_tokens(one_row, generator), minlength=2050) / 200_000
+    theirs = torch.bincount(torch.multinomial(one_row, 1, generator=generator)[:, 0], minlength=2050) / 200_000
+    print(f"{'':32}largest gap between the two frequencies of a token over 200,000 draws: "
+          f"{float((ours - theirs).abs().max()):.4f} (the most likely token: {float(probs[0].max()):.3f})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed samples per run")
@@ -136,6 +160,7 @@ def main():
     cache_versus_no_cache(args.repeats)
     versus_transformers(args.repeats)
     column_versus_row_major(args.repeats)
+    draw_versus_multinomial(args.repeats)
 
 
 if __name__ == "__main__":

@@ -26,15 +26,16 @@ FIGURES = ("sft_accuracy_on_known", "arithmetic_with_tool", "identity", "identit
            "safe_refused", "borderline_refused", "format_ok")
 
 
-def parse_setting(words: list[str]) -> tuple[str, dict]:
-    """["name", "field=value", ...] -> (name, {field: value}), each value parsed as its field's type."""
+def parse_setting(words: list[str], preset=sft.PRESETS["tiny"]) -> tuple[str, dict]:
+    """["name", "field=value", ...] -> (name, {field: value}), each value parsed as the type of `preset`'s field
+    (a config dataclass: SFTConfig's tiny preset unless given)."""
     name, changes = words[0], {}
-    fields = {f.name for f in dataclasses.fields(sft.SFTConfig)}
+    fields = {f.name for f in dataclasses.fields(preset)}
     for word in words[1:]:
         field, _, value = word.partition("=")
         if field not in fields:
-            raise SystemExit(f"unknown SFTConfig field {field!r}")
-        kind = type(getattr(sft.PRESETS["tiny"], field))
+            raise SystemExit(f"unknown {type(preset).__name__} field {field!r}")
+        kind = type(getattr(preset, field))
         changes[field] = value.lower() in ("1", "true") if kind is bool else kind(value)
     return name, changes
 

@@ -66,7 +66,7 @@ class DPOConfig(OptimizerConfig):
 
 PRESETS = {
     # 1,600 of data/preferences' pairs in about half a minute on 2 CPU cores
-    "tiny": DPOConfig(learning_rate=2e-5, warmup_steps=10, weight_decay=0.0),
+    "tiny": DPOConfig(learning_rate=2e-5, warmup_steps=10, weight_decay=0.0, eval_interval=50),
     "small": DPOConfig(learning_rate=1e-5, warmup_steps=10, weight_decay=0.0),
     "gpt2": DPOConfig(batch_size=8, global_batch_size=64, max_steps=500, learning_rate=5e-7, warmup_steps=25,
                       weight_decay=0.0, eval_interval=100, log_interval=10, checkpoint_interval=250),

@@ -1,10 +1,10 @@
 """The rl pipeline stage and `minillm rl`: PPO, GRPO and DPO from the fine-tuned assistant, and what each changed
 (lesson 11).
 
-The stage trains three policies from the sft stage's model: PPO and GRPO on data/rl's verifiable questions
-(minillm.rl_train), DPO on data/preferences (minillm.dpo). Then it asks each, and the fine-tuned model, data/rl's
-held-out questions: greedy accuracy per kind of question, and pass@1 and pass@k from k sampled replies per question
-(RL's promise: what the model could sometimes do, it learns to do first time). On held-out open-ended requests it
+The stage trains three policies from the sft stage's model: PPO and GRPO on data/rl's sums (minillm.rl_train), DPO
+on data/preferences (minillm.dpo). Then it asks each, and the fine-tuned model, data/rl's held-out questions:
+greedy accuracy per kind of question, and pass@1 and pass@k from k replies per question sampled as PPO's practice
+samples them (RL's promise: what the model could sometimes do, it learns to do first time). On held-out open-ended requests it
 measures the reward model's score of each policy's replies and their KL to the fine-tuned model.
 """
 
@@ -93,11 +93,11 @@ def greedy_scores(model, tok, questions: list[dict]) -> dict:
     return {"by_kind": accuracy_by_kind(correct, [q["kind"] for q in questions]), "replies": [r.text for r in replies]}
 
 
-def sampled_scores(model, tok, questions: list[dict], samples: int, seed: int) -> dict:
-    """pass@1 and pass@samples from `samples` replies per question drawn at temperature 1."""
+def sampled_scores(model, tok, questions: list[dict], samples: int, practice: GenerationConfig) -> dict:
+    """pass@1 and pass@samples from `samples` replies per question drawn as the practice draws them (`practice`:
+    PPO's temperature and reply length): what practice can find, and turn into first answers."""
     conversations = [q["conversation"] for q in questions for _ in range(samples)]
-    replies = generate_in_batches(model, tok, conversations, GenerationConfig(
-        temperature=1.0, top_p=1.0, max_new_tokens=MAX_REPLY_TOKENS, seed=seed))
+    replies = generate_in_batches(model, tok, conversations, practice)
     right = np.array([verify(r.text, q["answer"]) for r, q in zip(replies, [q for q in questions
                                                                              for _ in range(samples)])])
     right = right.reshape(len(questions), samples).sum(axis=1)
@@ -125,9 +125,11 @@ def open_ended_scores(model, reference, tok, reward_model, prompts: list[dict], 
 # ----------------------------------------------------------------------------- the evaluation
 
 
-def evaluate(folder: Path, sft: Path, reward: Path, data: Path = DATA_DIR, samples: int = 8, seed: int = 0) -> dict:
+def evaluate(folder: Path, sft: Path, reward: Path, data: Path = DATA_DIR, samples: int = 8, seed: int = 0,
+             practice: RLConfig = RL_PRESETS["tiny"]) -> dict:
     """Ask the fine-tuned model and the policies in folder/ppo, folder/grpo and folder/dpo data/rl's held-out
-    questions and the held-out open-ended requests; write eval.json, replies.jsonl and rl.png into `folder`."""
+    questions and the held-out open-ended requests; write eval.json, replies.jsonl and rl.png into `folder`.
+    pass@k samples the fine-tuned model at `practice`'s temperature and reply length."""
     questions = verifiable_prompts(data / "rl" / "test.jsonl", data)
     requests = open_ended_prompts(data / "preferences" / "test.jsonl")
     reward_model, _ = load_reward_model(reward)
@@ -138,7 +140,8 @@ def evaluate(folder: Path, sft: Path, reward: Path, data: Path = DATA_DIR, sampl
         model = reference if name == "SFT" else load_model(path)[0]
         results[name] = {**greedy_scores(model, tok, questions),
                          "open": open_ended_scores(model, reference, tok, reward_model, requests, seed)}
-    passes = sampled_scores(reference, tok, questions, samples, seed)  # the fine-tuned model's: what RL can reach
+    passes = sampled_scores(reference, tok, questions, samples, GenerationConfig(  # the fine-tuned model's
+        temperature=practice.temperature, top_p=1.0, max_new_tokens=practice.max_new_tokens, seed=seed))
     metrics = {f"sft_pass@{k}": v for k, v in passes.items()}
     for name, r in results.items():
         key = name.lower()
@@ -158,7 +161,8 @@ def evaluate(folder: Path, sft: Path, reward: Path, data: Path = DATA_DIR, sampl
     plot_eval(results, passes, folder / "rl.png")
     summary = (f"On {len(questions)} held-out questions the fine-tuned model answers {metrics['sft_accuracy']:.0%} "
                f"right (greedy); after PPO {metrics['ppo_accuracy']:.0%}, after GRPO {metrics['grpo_accuracy']:.0%}, "
-               f"after DPO {metrics['dpo_accuracy']:.0%}. Sampled, the fine-tuned model is right "
+               f"after DPO {metrics['dpo_accuracy']:.0%}. Sampled as practice samples (temperature "
+               f"{practice.temperature}), the fine-tuned model is right "
                f"{passes[1]:.0%} of the time, and at least once in {samples} tries on {passes[samples]:.0%} of the "
                f"questions: what practice can turn into first-time answers. On held-out open-ended requests the "
                f"reward model scores PPO's replies {metrics['ppo_open_score']:.2f} (the fine-tuned model's: "
@@ -244,7 +248,7 @@ def build_stage(cfg: StageConfig, inputs: dict[str, Path], out: Path, progress: 
     pairs = [read_preferences(DATA_DIR / "preferences" / f"{split}.jsonl") for split in ("train", "test")]
     runs["dpo"] = train_dpo(cfg.dpo, sft, out / "dpo", *pairs, resume=True, progress=progress)
     check_finished(runs["dpo"], "DPO")
-    report = evaluate(out, sft, reward, samples=cfg.samples)
+    report = evaluate(out, sft, reward, samples=cfg.samples, practice=cfg.ppo)
     metrics = {**{f"{name}_train_seconds": run["seconds"] for name, run in runs.items()}, **report["metrics"]}
     summary = (f"Trained PPO for {cfg.ppo.iterations} iterations of {cfg.ppo.rollouts} replies "
                f"({runs['ppo']['seconds']:.0f} s), GRPO for {cfg.grpo.iterations} iterations of "

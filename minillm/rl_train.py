@@ -12,12 +12,19 @@ replies that beat expectations, with PPO's clipped objective (the pieces are in 
   policy's), its head from zero (see `value_model`).
 - GRPO (DeepSeekMath): several replies per prompt; a reply's advantage is its score against its group's, on every
   one of its tokens; no value model. The KL to the reference is a loss term (the k3 estimate), not a reward.
+- What the policy practises on, and what holds the rest. The presets practise on data/rl's sums alone
+  (`practice_kinds`) and add lesson 09's loss on data/sft's conversations to every step (`sft_coef`: InstructGPT's
+  PPO-ptx, which mixes pretraining data into PPO for the same reason). A 0/1 checker pays a lucky guess as well as
+  knowledge: on facts the tiny model does not know, practice taught it the training questions' base rates (most
+  of their animals are mammals, so more held-out animals became mammals). Practising on the sums alone, the policy
+  drifted on the facts it no longer saw; the fine-tuning term holds them (benchmarks/RESULTS.md, lesson 11).
 
 The policy, the value model and one AdamW over both live in one module (`PolicyAndValue`): one optimizer step,
 one DistributedDataParallel wrapper and one checkpoint for the pair. Under torchrun each process writes and learns
 from its share of the replies; gradients are averaged as in every other stage.
 """
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -58,7 +65,7 @@ from minillm.rl import (
 )
 from minillm.runlog import MetricsLog
 from minillm.sample import GenerationConfig
-from minillm.sft import batch_indices, resume_and_wrap
+from minillm.sft import batch_indices, masked_cross_entropy, pad_batch, render_rows, resume_and_wrap
 from minillm.sft_eval import read_questions, tool_system
 from minillm.tokenizer import Tokenizer
 from minillm.train import (
@@ -83,6 +90,8 @@ class RLConfig(OptimizerConfig):
     algo: str = setting("ppo", "ppo (a value model and GAE) or grpo (groups of replies per prompt, no value model)")
     reward: str = setting("verifiable", "verifiable: data/rl's questions, scored by the checker; model: open-ended "
                                         "requests, scored by the reward model")
+    practice_kinds: str = setting("", "practise only on these kinds of question, comma-separated (e.g. "
+                                      "arithmetic; empty: every kind)")
     iterations: int = setting(30, "rollout-and-update iterations")
     rollouts: int = setting(64, "replies written per iteration over all processes")
     group_size: int = setting(1, "replies per prompt (GRPO's group; at least 2 for GRPO)")
@@ -97,13 +106,16 @@ class RLConfig(OptimizerConfig):
     clip: float = setting(0.2, "PPO's clip range of the probability ratio")
     vf_coef: float = setting(0.1, "weight of the value loss (PPO)")
     value_clip: float = setting(0.2, "clip range of the value model's update (PPO)")
-    value_warmup: int = setting(2, "PPO: iterations that train only the value model first (its head starts at "
+    value_warmup: int = setting(1, "PPO: iterations that train only the value model first (its head starts at "
                                    "zero: it learns what replies score before the policy follows its advantages)")
     gamma: float = setting(1.0, "discount (PPO's GAE)")
     lam: float = setting(0.95, "GAE's lambda (PPO)")
     scale_rewards: bool = setting(True, "GRPO: divide by the group's standard deviation (False: only subtract its "
                                         "mean)")
     unfinished_penalty: float = setting(1.0, "subtracted from the score of a reply that does not end its turn")
+    sft_coef: float = setting(0.0, "weight of lesson 09's loss on data/sft's conversations, added to every step "
+                                   "(InstructGPT's PPO-ptx): it holds on to what the practice does not reward (0: off)")
+    sft_rows: int = setting(8, "data/sft conversations per optimizer step (on each process) for that loss")
     checkpoint_interval: int = setting(10, "save a resumable checkpoint every this many iterations")
     device: str = setting("auto", "auto, cpu, cuda or mps")
     seed: int = setting(1337, "seeds the prompts' order and the sampling")
@@ -127,12 +139,14 @@ def ppo_warmup(cfg: RLConfig) -> int:
     return (cfg.value_warmup + 3) * cfg.ppo_epochs * cfg.minibatches
 
 
+# Every preset practises on the sums, with lesson 09's loss holding the rest (see the module docstring)
+PRACTICE = {"practice_kinds": "arithmetic", "sft_coef": 0.2}
 PRESETS = {name: dataclasses.replace(cfg, warmup_steps=ppo_warmup(cfg)) for name, cfg in {
-    # PPO on 30 x 64 replies to data/rl's questions in about a minute on 2 CPU cores
-    "tiny": RLConfig(learning_rate=3e-4, weight_decay=0.0),
-    "small": RLConfig(learning_rate=1e-4, weight_decay=0.0),
+    # PPO on 24 x 64 replies to data/rl's sums in about a minute on 2 CPU cores
+    "tiny": RLConfig(learning_rate=3e-4, weight_decay=0.0, iterations=24, **PRACTICE),
+    "small": RLConfig(learning_rate=1e-4, weight_decay=0.0, **PRACTICE),
     "gpt2": RLConfig(learning_rate=1e-6, weight_decay=0.0, iterations=200, rollouts=128, batch_size=8,
-                     max_new_tokens=96),
+                     max_new_tokens=96, **PRACTICE),
 }.items()}
 # GRPO's: groups of 4 replies to 32 prompts per iteration, twice PPO's replies (most groups are all right or all
 # wrong, and teach nothing: with 16 prompts GRPO gained about a third as much in tiny); one pass over them (no value model
@@ -140,7 +154,8 @@ PRESETS = {name: dataclasses.replace(cfg, warmup_steps=ppo_warmup(cfg)) for name
 GRPO_PRESETS = {name: dataclasses.replace(cfg, algo="grpo", group_size=4, rollouts=cfg.rollouts * 2, ppo_epochs=1,
                                           kl_coef=0.1, max_new_tokens=cfg.max_new_tokens * 3 // 4,
                                           learning_rate=cfg.learning_rate * 2 / 3,
-                                          warmup_steps=10 if name == "gpt2" else 5)
+                                          warmup_steps=10 if name == "gpt2" else 5,
+                                          iterations=30 if name == "tiny" else cfg.iterations)
                 for name, cfg in PRESETS.items()}
 
 OWNER = "rl"  # the owner file's word in an output folder of this stage
@@ -157,10 +172,11 @@ class PolicyAndValue(torch.nn.Module):
         self.policy, self.value = policy, value
         self.config = policy.config
 
-    def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """ids (B, T) -> next-token logits (B, T, V) and values (B, T) (None without a value model)."""
+    def forward(self, ids: torch.Tensor, with_values: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """ids (B, T) -> next-token logits (B, T, V) and values (B, T) (None without a value model, or when not
+        asked for)."""
         logits, _ = self.policy(ids)
-        if self.value is None:
+        if self.value is None or not with_values:
             return logits, None
         return logits, self.value.head(self.value.body.hidden_states(ids)).squeeze(-1).float()
 
@@ -233,6 +249,7 @@ class Run(TrainingRun):
     reference: GPT
     reward_model: RewardModel | None
     prompts: list[dict]
+    sft_rows: list[tuple[list[int], list[int]]]  # data/sft's conversations as (ids, mask): the sft_coef loss's
     iteration: int = 0
 
 
@@ -263,12 +280,12 @@ def check_config(cfg: RLConfig, world_size: int = 1) -> None:
     if cfg.reward not in REWARDS:
         raise UserError(f"reward must be one of {', '.join(REWARDS)}, got {cfg.reward!r}")
     for name in ("iterations", "rollouts", "group_size", "ppo_epochs", "minibatches", "batch_size",
-                 "max_new_tokens", "checkpoint_interval"):
+                 "max_new_tokens", "checkpoint_interval", "sft_rows"):
         if getattr(cfg, name) <= 0:
             raise UserError(f"{name} must be positive, got {getattr(cfg, name)}")
     check_optimizer(cfg)
     check_numbers(cfg, ("temperature", "kl_coef", "clip", "vf_coef", "value_clip", "value_warmup", "gamma", "lam",
-                        "unfinished_penalty"))
+                        "unfinished_penalty", "sft_coef"))
     if cfg.temperature == 0:
         raise UserError("temperature must be above 0: the policy learns from what it samples")
     if cfg.algo == "grpo" and cfg.group_size < 2:
@@ -280,11 +297,20 @@ def check_config(cfg: RLConfig, world_size: int = 1) -> None:
                         f"({cfg.minibatches} x {cfg.batch_size} x {world_size})")
 
 
+def practice_prompts(prompts: list[dict], kinds: str) -> list[dict]:
+    """The prompts of the kinds named in `kinds` (comma-separated; empty: all of them)."""
+    wanted = {k.strip() for k in kinds.split(",") if k.strip()}
+    chosen = [p for p in prompts if not wanted or p["kind"] in wanted]
+    if not chosen:
+        have = ", ".join(sorted({p["kind"] for p in prompts})) or "none"
+        raise UserError(f"no prompts to practise on (practice_kinds {kinds!r}; the prompts' kinds: {have})")
+    return chosen
+
+
 def start_run(cfg: RLConfig, sft: Path, reward: Path | None, out: Path, prompts: list[dict], resume: bool,
               process: Process, device: torch.device) -> Run:
     check_config(cfg, process.world_size)
-    if not prompts:
-        raise UserError("no prompts to practise on")
+    prompts = practice_prompts(prompts, cfg.practice_kinds)
     policy, tok = load_model(sft)
     reference, _ = load_model(sft)
     if IM_END not in tok.special_tokens:
@@ -306,11 +332,14 @@ def start_run(cfg: RLConfig, sft: Path, reward: Path | None, out: Path, prompts:
     saved, train_model = resume_and_wrap(model, optimizer, out, resume, process, device, tok,
                                          find_unused_parameters=cfg.algo == "ppo" and cfg.value_warmup > 0)
     steps_per_iteration = cfg.ppo_epochs * cfg.minibatches
+    sft_rows = render_rows(tok, read_conversations(DATA_DIR / "sft" / "train.jsonl"), model.config.block_size)[0] \
+        if cfg.sft_coef else []
     return Run(cfg=cfg, out=out, process=process, device=device, model=model, train_model=train_model,
                optimizer=optimizer, accum=accumulation_steps(cfg, process.world_size),
                info=info, log=MetricsLog(out / "metrics.jsonl", process.is_main, saved["step"], None),
                step=saved["step"], train_loss=saved["train_loss"], tok=tok, reference=reference,
-               reward_model=reward_model, prompts=prompts, iteration=saved["step"] // steps_per_iteration)
+               reward_model=reward_model, prompts=prompts, sft_rows=sft_rows,
+               iteration=saved["step"] // steps_per_iteration)
 
 
 # ----------------------------------------------------------------------------- one iteration
@@ -385,11 +414,43 @@ def update(run: Run, exp: Experience, stop_requested: bool) -> tuple[dict, bool]
 def micro_loss(run: Run, exp: Experience, rows: np.ndarray, sums: dict, micro: int) -> torch.Tensor:
     """Micro-batch `micro` of a mini-batch's `rows`: its share of the step's loss (its statistics added to sums)."""
     size = run.cfg.batch_size
+    if micro == 0 and practising_with_sft(run):
+        # once per step, its gradients added to the step's; scaled by accum: `update` averages over micro-batches
+        sums["sft_loss"] = sums.get("sft_loss", 0.0) + fine_tuning_backward(run) * run.accum
     stats = loss_terms(run, exp, torch.as_tensor(rows[micro * size:(micro + 1) * size], device=run.device))
     for name, value in stats.items():
         sums[name] = sums.get(name, 0.0) + value.item()
     sums["micro_batches"] += 1
     return stats["loss"] / (run.accum * run.process.world_size)
+
+
+def practising_with_sft(run: Run) -> bool:
+    """Whether this step adds lesson 09's loss: sft_coef is set and the policy learns (not PPO's value warm-up)."""
+    return bool(run.cfg.sft_coef) and (run.cfg.algo == "grpo" or run.iteration >= run.cfg.value_warmup)
+
+
+def sft_batch(run: Run) -> tuple[torch.Tensor, ...]:
+    """This process's data/sft conversations for the step: inputs, targets and loss mask (B, T). A fixed function
+    of the seed and the step, as every batch is here (resume)."""
+    cfg, process = run.cfg, run.process
+    draw = run.step * process.world_size + process.rank
+    batch = [run.sft_rows[i] for i in batch_indices(len(run.sft_rows), cfg.sft_rows, draw, cfg.seed)]
+    return tuple(t.to(run.device) for t in pad_batch(batch, run.tok.special_tokens[IM_END]))
+
+
+def fine_tuning_backward(run: Run) -> float:
+    """sft_coef x lesson 09's loss on the step's data/sft conversations, backward: its gradients join the step's.
+    A forward of its own (the replies' rows stay as short as they are) through the DDP wrapper; under torchrun its
+    gradients wait, unsynchronised, for the step's last backward, which averages them with everything else's
+    over the processes. Returns the loss (nats per response token)."""
+    x, y, m = sft_batch(run)
+    sync = run.train_model.no_sync() if run.process.distributed else contextlib.nullcontext()
+    with sync:
+        with autocast_for(run.device):
+            logits, _ = run.train_model(x, with_values=False)
+        loss = masked_cross_entropy(logits, y, m)
+        (run.cfg.sft_coef * loss).backward()
+    return loss.item()
 
 
 def loss_terms(run: Run, exp: Experience, rows: torch.Tensor) -> dict[str, torch.Tensor]:

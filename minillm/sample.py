@@ -102,8 +102,17 @@ def choose_next(logits: torch.Tensor, cfg: GenerationConfig, generator: torch.Ge
     if cfg.temperature == 0:
         return logits.argmax(dim=-1)
     logits = top_p_filter(top_k_filter(apply_temperature(logits.float(), cfg.temperature), cfg.top_k), cfg.top_p)
-    probs = F.softmax(logits, dim=-1)  # (B, V)
-    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+    return draw_tokens(F.softmax(logits, dim=-1), generator)
+
+
+def draw_tokens(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One token per row (B,) drawn with its probability from probs (B, V): the row's probabilities laid end to end,
+    a uniform draw u along them, and the token whose segment holds u (the first running sum above u), as lesson 08's
+    exercise builds it. A token of probability 0 has an empty segment and is never drawn. The same law as
+    torch.multinomial, about 40x faster on a CPU for a batch of 128 rows of 2,050 tokens (benchmarks/RESULTS.md)."""
+    cumulative = probs.cumsum(dim=-1)  # (B, V)
+    u = torch.rand(probs.size(0), 1, generator=generator, device=probs.device) * cumulative[:, -1:]  # (B, 1)
+    return torch.searchsorted(cumulative, u, right=True)[:, 0].clamp(max=probs.size(-1) - 1)
 
 
 # ----------------------------------------------------------------------------- decoding with a KV cache

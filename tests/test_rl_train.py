@@ -166,7 +166,7 @@ def test_the_value_model_is_the_reward_models_body_under_a_zero_head(reward_fold
 def test_ppo_warms_up_over_the_value_models_iterations_and_the_policys_first_three():
     assert all(cfg.warmup_steps == rl_train.ppo_warmup(cfg) for cfg in rl_train.PRESETS.values())
     cfg = rl_train.PRESETS["tiny"]
-    assert cfg.warmup_steps == 20  # 2 value iterations + 3 policy iterations, 4 steps each: the study's setting
+    assert cfg.warmup_steps == 16  # 1 value iteration + 3 policy iterations, 4 steps each: the study's setting
     assert rl_train.ppo_warmup(dataclasses.replace(cfg, value_warmup=0, ppo_epochs=1, minibatches=4)) == 12
 
 
@@ -194,8 +194,13 @@ def test_the_ddp_wrapper_is_gone_before_the_process_group(sft, reward_folder, tm
     assert one_process_group == [[], []]  # PPO's group, then DPO's, each destroyed with no wrapper left
 
 
-def test_resume_after_a_crash_continues_exactly(sft, reward_folder, tmp_path, monkeypatch):
-    train(MICRO, sft, reward_folder, tmp_path / "straight")
+@pytest.mark.parametrize("sft_coef", [0.0, 0.5])
+def test_resume_after_a_crash_continues_exactly(sft_coef, sft, reward_folder, tmp_path, monkeypatch):
+    cfg = dataclasses.replace(MICRO, sft_coef=sft_coef, sft_rows=2)
+    train(cfg, sft, reward_folder, tmp_path / "straight")
+    if sft_coef:  # lesson 09's loss joins from the first iteration after the value warm-up
+        logged = records(tmp_path / "straight")
+        assert "sft_loss" not in logged[0] and all(r["sft_loss"] > 0 for r in logged[1:])
     real_update = rl_train.update
 
     def crash_in_iteration_three(run, exp, stop):
@@ -205,9 +210,9 @@ def test_resume_after_a_crash_continues_exactly(sft, reward_folder, tmp_path, mo
 
     monkeypatch.setattr(rl_train, "update", crash_in_iteration_three)
     with pytest.raises(RuntimeError):
-        train(MICRO, sft, reward_folder, tmp_path / "crashed")
+        train(cfg, sft, reward_folder, tmp_path / "crashed")
     monkeypatch.setattr(rl_train, "update", real_update)
-    train(MICRO, sft, reward_folder, tmp_path / "crashed", resume=True)
+    train(cfg, sft, reward_folder, tmp_path / "crashed", resume=True)
     a = load_file(tmp_path / "straight" / "model.safetensors")
     b = load_file(tmp_path / "crashed" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
@@ -216,6 +221,39 @@ def test_resume_after_a_crash_continues_exactly(sft, reward_folder, tmp_path, mo
         return [{k: v for k, v in r.items() if not k.endswith(("_per_s", "iteration_s"))} for r in records(folder)]
 
     assert untimed(tmp_path / "crashed") == untimed(tmp_path / "straight")
+
+
+def test_practice_kinds_chooses_the_prompts():
+    facts = [{"conversation": [{"role": "user", "content": "Capital of Fiji?"}], "answer": "Suva", "kind": "capital"}]
+    assert rl_train.practice_prompts(QUESTIONS + facts, "") == QUESTIONS + facts
+    assert rl_train.practice_prompts(QUESTIONS + facts, "arithmetic") == QUESTIONS
+    assert rl_train.practice_prompts(QUESTIONS + facts, " capital, arithmetic ") == QUESTIONS + facts
+    with pytest.raises(rl_train.UserError, match="no prompts to practise on.*kinds: arithmetic"):
+        rl_train.practice_prompts(QUESTIONS, "capital")
+
+
+@pytest.mark.parametrize("algo", ["ppo", "grpo"])
+def test_the_fine_tuning_term_adds_lesson_09s_gradient_to_the_policy(algo, sft, reward_folder, tmp_path):
+    cfg = dataclasses.replace(MICRO, algo=algo, group_size=2 if algo == "grpo" else 1, sft_coef=0.5, sft_rows=3,
+                              value_warmup=1)
+    run = rl_train.start_run(cfg, sft, reward_folder, tmp_path / "run", QUESTIONS, False, ONE_PROCESS,
+                             torch.device("cpu"))
+    assert len(run.sft_rows) > 100  # data/sft's conversations, rendered as lesson 09 trains on them
+    assert rl_train.practising_with_sft(run) == (algo == "grpo")  # not in PPO's value warm-up
+    run.iteration = 1
+    assert rl_train.practising_with_sft(run)
+    x, y, m = rl_train.sft_batch(run)
+    assert x.size(0) == 3 and torch.equal(x, rl_train.sft_batch(run)[0])  # fixed by the step
+    loss = rl_train.fine_tuning_backward(run)
+    got = {name: p.grad.clone() for name, p in run.model.policy.named_parameters()}
+    run.model.zero_grad(set_to_none=True)
+    expected = rl_train.masked_cross_entropy(run.model.policy(x)[0], y, m)
+    (0.5 * expected).backward()
+    assert loss == pytest.approx(expected.item(), rel=1e-6)
+    assert all(torch.allclose(got[name], p.grad, atol=1e-7) for name, p in run.model.policy.named_parameters())
+    if run.model.value is not None:
+        assert all(p.grad is None for p in run.model.value.parameters())
+    assert not rl_train.practising_with_sft(dataclasses.replace(run, cfg=dataclasses.replace(cfg, sft_coef=0.0)))
 
 
 def test_the_reward_model_can_be_the_score(sft, reward_folder, tmp_path):
@@ -301,6 +339,9 @@ def test_bad_input_is_one_line_and_exit_2(sft, reward_folder, tmp_path, capsys):
         ([*common, "--prompts", str(prompts), "--out", str(tmp_path / "o5"), "--temperature", "0"], "above 0"),
         ([*common, "--prompts", str(prompts), "--out", str(tmp_path / "o6"), "--resume"], "no checkpoint"),
         ([*common, "--prompts", str(prompts), "--out", str(tmp_path / "o7"), "--algo", "a2c"], "algo must be one of"),
+        ([*common, "--prompts", str(prompts), "--out", str(tmp_path / "o8"), "--practice-kinds", "capital"],
+         "no prompts to practise on"),
+        ([*common, "--prompts", str(prompts), "--out", str(tmp_path / "o9"), "--sft-coef", "-1"], "sft_coef"),
         (["--algo", "grpo", "--quiet"], "pass --out DIR for one run"),
     ]
     for flags, message in cases:
@@ -315,7 +356,7 @@ def test_torchrun_two_processes_train_one_policy(sft, reward_folder, tmp_path):
     prompts = write_questions(tmp_path / "q.jsonl", QUESTIONS)
     flags = ["--base", str(sft), "--reward-model", str(reward_folder), "--prompts", str(prompts), "--quiet",
              "--iterations", "2", "--rollouts", "8", "--batch-size", "2", "--max-new-tokens", "6", "--device", "cpu",
-             "--out", str(tmp_path / "two")]
+             "--sft-coef", "0.5", "--sft-rows", "2", "--out", str(tmp_path / "two")]
     two = torchrun("minillm.rl_stage", *flags)
     assert two.returncode == 0, workers_said(two)
     summary = json.loads(two.stdout.strip().splitlines()[-1])
@@ -353,4 +394,7 @@ def test_the_stage_is_in_the_pipeline_after_the_reward_model():
     cfg = rl_stage.PRESETS["tiny"]
     assert (cfg.ppo.algo, cfg.grpo.algo, cfg.grpo.group_size) == ("ppo", "grpo", 4)
     # GRPO writes twice PPO's replies an iteration: most of its groups score alike and teach nothing
-    assert cfg.grpo.rollouts == 2 * cfg.ppo.rollouts and cfg.ppo.iterations == cfg.grpo.iterations
+    assert cfg.grpo.rollouts == 2 * cfg.ppo.rollouts and cfg.grpo.iterations == 30
+    # both practise on the sums, held by lesson 09's loss; PPO, far past the aim, stops at 24 to fit 3 minutes
+    assert cfg.ppo.iterations == 24 and all((c.practice_kinds, c.sft_coef) == ("arithmetic", 0.2)
+                                            for c in (cfg.ppo, cfg.grpo))

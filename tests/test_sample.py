@@ -119,6 +119,14 @@ def test_sampling_follows_the_probabilities():
     assert torch.allclose(torch.bincount(draws, minlength=3) / 20000, torch.tensor([0.7, 0.2, 0.1]), atol=0.015)
 
 
+def test_draw_tokens_takes_the_segment_that_holds_the_uniform_draw(monkeypatch):
+    probs = torch.tensor([[0.2, 0.5, 0.0, 0.3]]).expand(4, 4)
+    monkeypatch.setattr(torch, "rand", lambda *shape, **kw: torch.tensor([[0.1], [0.2], [0.69], [0.7]]))
+    assert sample.draw_tokens(probs).tolist() == [0, 1, 1, 3]  # token 2 has probability 0: never drawn
+    unnormalised = probs * 4  # the draw is along the row's total, whatever it sums to
+    assert sample.draw_tokens(unnormalised).tolist() == [0, 1, 1, 3]
+
+
 def test_config_checks_its_values():
     for bad in ({"temperature": -0.1}, {"top_p": 0.0}, {"top_p": 1.5}, {"top_k": -1}, {"num_beams": 0},
                 {"max_new_tokens": -1}, {"stop": ("",)}):
