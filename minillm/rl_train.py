@@ -90,8 +90,8 @@ class RLConfig(OptimizerConfig):
     algo: str = setting("ppo", "ppo (a value model and GAE) or grpo (groups of replies per prompt, no value model)")
     reward: str = setting("verifiable", "verifiable: data/rl's questions, scored by the checker; model: open-ended "
                                         "requests, scored by the reward model")
-    practice_kinds: str = setting("", "practise only on these kinds of question, comma-separated (e.g. "
-                                      "arithmetic; empty: every kind)")
+    practice_kinds: str = setting("", "verifiable reward: practise only on these kinds of question, comma-separated "
+                                      "(e.g. arithmetic; empty: every kind)")
     iterations: int = setting(30, "rollout-and-update iterations")
     rollouts: int = setting(64, "replies written per iteration over all processes")
     group_size: int = setting(1, "replies per prompt (GRPO's group; at least 2 for GRPO)")
@@ -310,7 +310,9 @@ def practice_prompts(prompts: list[dict], kinds: str) -> list[dict]:
 def start_run(cfg: RLConfig, sft: Path, reward: Path | None, out: Path, prompts: list[dict], resume: bool,
               process: Process, device: torch.device) -> Run:
     check_config(cfg, process.world_size)
-    prompts = practice_prompts(prompts, cfg.practice_kinds)
+    prompts = practice_prompts(prompts, cfg.practice_kinds) if cfg.reward == "verifiable" else prompts
+    if not prompts:
+        raise UserError("no prompts to practise on")
     policy, tok = load_model(sft)
     reference, _ = load_model(sft)
     if IM_END not in tok.special_tokens:

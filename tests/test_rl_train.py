@@ -259,8 +259,9 @@ def test_the_fine_tuning_term_adds_lesson_09s_gradient_to_the_policy(algo, sft, 
 def test_the_reward_model_can_be_the_score(sft, reward_folder, tmp_path):
     prompts = [{"conversation": [{"role": "user", "content": f"Tell me a story about {w}."}], "answer": None,
                 "kind": "open"} for w in ("a cat", "the sea", "a hill", "rain")]
-    run = train(dataclasses.replace(MICRO, reward="model", iterations=1), sft, reward_folder, tmp_path / "run",
-                prompts)
+    # practice_kinds chooses among data/rl's questions; the open-ended requests keep their own
+    run = train(dataclasses.replace(MICRO, reward="model", iterations=1, practice_kinds="arithmetic"), sft,
+                reward_folder, tmp_path / "run", prompts)
     assert run["iteration"] == 1 and isinstance(run["score"], float)
 
 
