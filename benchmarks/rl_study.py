@@ -69,7 +69,7 @@ def one_run(job: dict) -> dict:
     torch.set_num_threads(job["threads"])
     from minillm.rl_train import train_policy
 
-    practice, validation, test = split_questions(job["validation"])
+    practice, validation, test = job["questions"]
     out = Path(job["out"])
     started = time.perf_counter()
     run = train_policy(config_of(job["changes"], job["seed"], job["device"]), job["sft"], job["reward"], out,
@@ -131,10 +131,11 @@ def main() -> None:
     settings = dict(parse_setting(words, PRESETS["tiny"]) for words in args.setting)
     sft, reward = args.reference / "sft", args.reference / "reward"
     make_dir(args.out)
-    _, validation, test = split_questions(args.validation)
+    questions = split_questions(args.validation)  # read once; every run gets the same split
+    _, validation, test = questions
     sft_scores = answers(sft, {"validation": validation, "test": test})
     (args.out / "sft.json").write_text(json.dumps(sft_scores, indent=1))
-    jobs = [{"setting": name, "seed": seed, "changes": changes, "validation": args.validation, "device": args.device,
+    jobs = [{"setting": name, "seed": seed, "changes": changes, "questions": questions, "device": args.device,
              "threads": args.threads, "sft": str(sft), "reward": str(reward),
              "out": str(args.out / "runs" / f"{name}-{seed}")}
             for seed in [int(s) for s in args.seeds.split(",")] for name, changes in settings.items()]

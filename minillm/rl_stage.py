@@ -4,8 +4,8 @@
 The stage trains three policies from the sft stage's model: PPO and GRPO on data/rl's sums (minillm.rl_train), DPO
 on data/preferences (minillm.dpo). Then it asks each, and the fine-tuned model, data/rl's held-out questions:
 greedy accuracy per kind of question, and pass@1 and pass@k from k replies per question sampled as PPO's practice
-samples them (RL's promise: what the model could sometimes do, it learns to do first time). On held-out open-ended requests it
-measures the reward model's score of each policy's replies and their KL to the fine-tuned model.
+samples them (RL's promise: what the model could sometimes do, it learns to do first time). On held-out open-ended
+requests it measures the reward model's score of each policy's replies and their KL to the fine-tuned model.
 """
 
 import argparse
@@ -93,11 +93,11 @@ def greedy_scores(model, tok, questions: list[dict]) -> dict:
     return {"by_kind": accuracy_by_kind(correct, [q["kind"] for q in questions]), "replies": [r.text for r in replies]}
 
 
-def sampled_scores(model, tok, questions: list[dict], samples: int, practice: GenerationConfig) -> dict:
-    """pass@1 and pass@samples from `samples` replies per question drawn as the practice draws them (`practice`:
-    PPO's temperature and reply length): what practice can find, and turn into first answers."""
+def sampled_scores(model, tok, questions: list[dict], samples: int, sampling: GenerationConfig) -> dict:
+    """pass@1 and pass@samples from `samples` replies per question drawn with `sampling` (the stage: as PPO's
+    practice draws them): what practice can find, and turn into first answers."""
     conversations = [q["conversation"] for q in questions for _ in range(samples)]
-    replies = generate_in_batches(model, tok, conversations, practice)
+    replies = generate_in_batches(model, tok, conversations, sampling)
     right = np.array([verify(r.text, q["answer"]) for r, q in zip(replies, [q for q in questions
                                                                              for _ in range(samples)])])
     right = right.reshape(len(questions), samples).sum(axis=1)
