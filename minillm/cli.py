@@ -8,13 +8,12 @@ so `minillm --help` answers at once.
 import argparse
 import importlib
 import json
-import os
 import sys
 from pathlib import Path
 
 from minillm import __version__
 from minillm.artifacts import PRESETS
-from minillm.errors import UserError
+from minillm.errors import UserError, say_error
 
 
 class Parser(argparse.ArgumentParser):
@@ -198,12 +197,9 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except UserError as e:
-        if os.environ.get("RANK", "0") == "0":  # under torchrun every process meets the same error: one says it
-            print(f"minillm: error: {e}", file=sys.stderr)
-        return 2
+        return say_error(e)
     except OSError as e:  # the file system said no: a full disk, a permission, a vanished file
-        print(f"minillm: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
-        return 2
+        return say_error(f"{e.strerror or e}: {e.filename or ''}".rstrip(": "))
     except KeyboardInterrupt:
         print("minillm: interrupted", file=sys.stderr)
         return 130

@@ -39,7 +39,7 @@ from minillm.devices import (
     init_distributed,
     under_torchrun,
 )
-from minillm.errors import UserError
+from minillm.errors import UserError, say_error
 from minillm.files import DATA_DIR, atomic_write_text, check_output_folder, claim_folder
 from minillm.model import GPT
 from minillm.nn import eval_mode
@@ -683,9 +683,7 @@ def command_main(argv, prog: str, description: str, add_arguments: Callable, run
     try:
         return run_from_args(parser.parse_args(argv))
     except UserError as e:
-        if os.environ.get("RANK", "0") == "0":
-            print(f"minillm: error: {e}", file=sys.stderr)
-        return 2
+        return say_error(e)
 
 
 def main(argv=None) -> int:

@@ -50,7 +50,7 @@ from minillm.devices import (
     peak_flops,
     under_torchrun,
 )
-from minillm.errors import UserError
+from minillm.errors import UserError, say_error
 from minillm.files import DATA_DIR, atomic_write_text, check_output_folder, claim_folder, digest
 from minillm.model import GPT, GPTConfig
 from minillm.model import PRESETS as MODEL_PRESETS
@@ -655,9 +655,7 @@ def main(argv=None) -> int:
     try:
         return run_from_args(args)
     except UserError as e:
-        if os.environ.get("RANK", "0") == "0":  # under torchrun every process meets the same error: one says it
-            print(f"minillm: error: {e}", file=sys.stderr)
-        return 2
+        return say_error(e)
 
 
 if __name__ == "__main__":

@@ -71,3 +71,20 @@ def test_grade_exit_code_follows_full_marks(tmp_path):
     points = sum(graded_points(release.SOLUTIONS_DIR / "00_warmup.ipynb").values())
     assert "total" in result.stdout and f"0/{points}" in result.stdout.replace(" ", "")
     assert (tmp_path / "gs.json").exists()
+
+
+def test_under_torchrun_rank_0_says_a_shared_error_at_once_and_the_others_only_if_still_running(monkeypatch, capsys):
+    from minillm.errors import BAD_INPUT, say_error
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    assert say_error("bad input", wait=60) == BAD_INPUT == 2
+    assert capsys.readouterr().err == "minillm: error: bad input\n"
+    monkeypatch.setenv("RANK", "1")  # torchrun ends it while it waits when rank 0 met the error too; here none did
+    slept = []
+    monkeypatch.setattr("minillm.errors.time.sleep", slept.append)
+    assert say_error("no such file: shard 1", wait=30) == 2
+    assert slept == [30] and capsys.readouterr().err == "minillm: error (rank 1): no such file: shard 1\n"
+    monkeypatch.delenv("WORLD_SIZE")  # RANK alone is not torchrun: say it at once
+    assert say_error("bad input") == 2 and slept == [30]
+    assert capsys.readouterr().err == "minillm: error: bad input\n"
