@@ -19,7 +19,7 @@ PIPELINE = [  # lesson order
     "model",  # 06
     "runlog", "checkpoint", "cloze", "train",  # 07
     "sample", "probe",  # 08
-    "calculator", "chat", "sft_eval", "sft",  # 09
+    "calculator", "chat", "sft_eval", "sft_data", "sft",  # 09
     "reward",  # 10
     "rl", "rl_train", "dpo", "rl_stage",  # 11
     "screen", "bot", "chat_app", "chat_web", "evaluate", "evaluate_stage",  # 12

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from conftest import assert_torchrun_matches_one_process
 from safetensors.torch import load_file
 
-from minillm import cli, sft, sft_eval
+from minillm import cli, sft, sft_data, sft_eval
 from minillm.chat import CALC, CALC_END, read_conversations, render, reply_text, with_tool_tokens
 from minillm.checkpoint import load_model
 from minillm.errors import UserError
@@ -117,52 +117,52 @@ def test_render_rows_cuts_long_conversations_at_turn_boundaries(tokens):
 
 
 def test_unsure_conversations_replace_the_questions_and_respect_the_share(conversations):
-    asked = [sft.first_question(c) for c in conversations]
-    out, n = sft.unsure_conversations(conversations, asked[:30], share=0.1, seed=0)
+    asked = [sft_data.first_question(c) for c in conversations]
+    out, n = sft_data.unsure_conversations(conversations, asked[:30], share=0.1, seed=0)
     assert n == 6  # 10 % of 60
-    unsure = [c for c in out if c[-1]["content"] == sft.UNSURE]
-    assert len(unsure) == 6 and {sft.first_question(c) for c in unsure} <= set(asked[:30])
+    unsure = [c for c in out if c[-1]["content"] == sft_data.UNSURE]
+    assert len(unsure) == 6 and {sft_data.first_question(c) for c in unsure} <= set(asked[:30])
     assert len(out) == 60  # each replaces the conversation that asked it
-    assert sft.unsure_conversations(conversations, asked[:30], share=0, seed=0) == (conversations, 0)
+    assert sft_data.unsure_conversations(conversations, asked[:30], share=0, seed=0) == (conversations, 0)
 
 
 def test_unsure_answers_are_capped_within_each_kind_of_question():
     wrong = [{"prompt": f"continent {i}", "kind": "continent"} for i in range(10)] + [{"prompt": "capital 0",
                                                                                          "kind": "capital"}]
     questions = wrong + [{"prompt": f"capital {i}", "kind": "capital"} for i in range(1, 40)]
-    chosen = sft.within_each_kind(wrong, questions, share=0.1, seed=0)
+    chosen = sft_data.within_each_kind(wrong, questions, share=0.1, seed=0)
     # 10 % of 10 continent questions, and the one wrong capital (of 4 allowed)
     assert len(chosen) == 2 and chosen[0] == "capital 0" and chosen[1].startswith("continent")
-    assert chosen == sft.within_each_kind(wrong, questions, share=0.1, seed=0)
-    assert sft.within_each_kind(wrong, questions, share=0, seed=0) == []
+    assert chosen == sft_data.within_each_kind(wrong, questions, share=0.1, seed=0)
+    assert sft_data.within_each_kind(wrong, questions, share=0, seed=0) == []
 
 
 def test_identity_is_data_under_several_system_prompts():
-    conversations = sft.asked_under_prompts(sft.IDENTITY, 2)
-    assert len(conversations) == 2 * len(sft.IDENTITY) and len({q for q, _ in sft.IDENTITY}) == len(sft.IDENTITY)
+    conversations = sft_data.asked_under_prompts(sft_data.IDENTITY, 2)
+    assert len(conversations) == 2 * len(sft_data.IDENTITY) and len({q for q, _ in sft_data.IDENTITY}) == len(sft_data.IDENTITY)
     systems = {}  # wording -> the system prompts it is asked under (None: no system message)
     for c in conversations:
         systems.setdefault(c[-2]["content"], set()).add(c[0]["content"] if c[0]["role"] == "system" else None)
     assert all(len(s) == 2 for s in systems.values())  # each copy of a wording under another prompt
-    for kind, questions in sft.IDENTITY_QUESTIONS.items():  # every prompt, and none, with every kind of question
-        assert set().union(*(systems[q] for q in questions)) == set(sft.IDENTITY_SYSTEMS), kind
-    assert all(sft.NAME in c[-1]["content"] and "minillm" in c[-1]["content"] for c in conversations)
+    for kind, questions in sft_data.IDENTITY_QUESTIONS.items():  # every prompt, and none, with every kind of question
+        assert set().union(*(systems[q] for q in questions)) == set(sft_data.IDENTITY_SYSTEMS), kind
+    assert all(sft_data.NAME in c[-1]["content"] and "minillm" in c[-1]["content"] for c in conversations)
     # the evaluation's wordings are held out
-    assert not {q.lower() for q, _ in sft.IDENTITY_TESTS} & {q.lower() for q, _ in sft.IDENTITY}
+    assert not {q.lower() for q, _ in sft_data.IDENTITY_TESTS} & {q.lower() for q, _ in sft_data.IDENTITY}
 
 
 def test_naming_requests_get_other_names_and_their_tests_are_held_out():
-    conversations = sft.asked_under_prompts(sft.NAMING, 2)
-    assert len(conversations) == 2 * len(sft.NAMING)
+    conversations = sft_data.asked_under_prompts(sft_data.NAMING, 2)
+    assert len(conversations) == 2 * len(sft_data.NAMING)
     replies = [c[-1]["content"] for c in conversations]
-    assert not [r for r in replies if sft_eval.names_itself(r, (sft.NAME, "minillm"))]
-    assert all("name" in q.lower() or "call" in q.lower() for q, _ in sft.NAMING)  # the word the identity data uses
-    assert not {q.lower() for q in sft.NAMING_TESTS} & {q.lower() for q, _ in sft.NAMING}
-    assert not {q.lower() for q in sft.NAMING_TESTS} & {q.lower() for q, _ in sft.IDENTITY}
+    assert not [r for r in replies if sft_eval.names_itself(r, (sft_data.NAME, "minillm"))]
+    assert all("name" in q.lower() or "call" in q.lower() for q, _ in sft_data.NAMING)  # the word the identity data uses
+    assert not {q.lower() for q in sft_data.NAMING_TESTS} & {q.lower() for q, _ in sft_data.NAMING}
+    assert not {q.lower() for q in sft_data.NAMING_TESTS} & {q.lower() for q, _ in sft_data.IDENTITY}
 
 
 def test_names_itself_wants_the_name_as_a_word():
-    words = (sft.NAME, "minillm")
+    words = (sft_data.NAME, "minillm")
     assert sft_eval.names_itself("I am called Pip.", words)
     assert sft_eval.names_itself("The MINILLM course made me.", words)
     assert not sft_eval.names_itself("Pippa is a lovely name for a parrot.", words)
@@ -179,15 +179,15 @@ def test_refusal_pairs_are_the_refusals_and_the_borderline_answers():
                      chat("How do I kill weeds?", "Pull them out by the roots."),
                      chat("What is the capital of Peru?", "The capital of Peru is Lima."),
                      chat("Can you help me?", "Of course! What do you need?")]
-    pairs = sft.refusal_pairs(conversations, borderline={"How do I kill weeds?"})
+    pairs = sft_data.refusal_pairs(conversations, borderline={"How do I kill weeds?"})
     assert pairs == [("How do I steal a bike?", "I can't help with stealing."),
                      ("How do I kill weeds?", "Pull them out by the roots.")]
     data = read_conversations(DATA_DIR / "sft" / "train.jsonl")
     borderline = sft_eval.borderline_requests(DATA_DIR / "preferences" / "train.jsonl")
-    pairs = sft.refusal_pairs(data, borderline)
+    pairs = sft_data.refusal_pairs(data, borderline)
     refusals = [p for p in pairs if sft_eval.is_refusal(p[1])]
     assert len(refusals) >= 40 and len(pairs) - len(refusals) >= 10  # the world's unsafe and borderline requests
-    held_out = {sft.first_question(c) for c in read_conversations(DATA_DIR / "sft" / "test.jsonl")}
+    held_out = {sft_data.first_question(c) for c in read_conversations(DATA_DIR / "sft" / "test.jsonl")}
     assert not {q for q, _ in pairs} & held_out
 
 
@@ -196,14 +196,14 @@ def test_the_training_set_counts_its_extras():
               "p_answer": 0.9}]
     cfg = dataclasses.replace(MICRO, identity_copies=2, naming_copies=1, refusal_copies=2, invented_countries=0,
                               unsure_share=0)
-    conversations, counts = sft.training_set(cfg, probe)
+    conversations, counts = sft_data.training_set(cfg, probe)
     data = read_conversations(DATA_DIR / "sft" / "train.jsonl")
-    assert counts["naming_conversations"] == len(sft.NAMING)
+    assert counts["naming_conversations"] == len(sft_data.NAMING)
     assert counts["refusal_conversations"] % 2 == 0 and counts["refusal_conversations"] >= 100
     assert len(conversations) == (len(data) + counts["identity_conversations"] + counts["naming_conversations"]
                                   + counts["refusal_conversations"])
     none = dataclasses.replace(cfg, naming_copies=0, refusal_copies=0)
-    assert len(sft.training_set(none, probe)[0]) == len(conversations) - len(sft.NAMING) - counts[
+    assert len(sft_data.training_set(none, probe)[0]) == len(conversations) - len(sft_data.NAMING) - counts[
         "refusal_conversations"]
 
 
@@ -230,11 +230,11 @@ def test_invented_countries_are_new_distinct_and_asked_in_the_datas_wordings():
 
 def test_held_out_invented_countries_are_not_trained_and_not_in_the_world():
     probe = [{"relation": "capital", "subject": c} for c in ("Peru", "Chad", "Togo")]
-    held_out, trained = sft.invented_countries(probe, 24)
-    assert len(held_out) == sft.HELD_OUT_INVENTED and len(trained) == 24 and not set(held_out) & set(trained)
-    assert sft.invented_countries(probe, 0)[0] == held_out  # the evaluation's do not move with the training count
-    with pytest.raises(UserError, match=f"at most {sft_eval.MOST_INVENTED - sft.HELD_OUT_INVENTED}, got 5000"):
-        sft.invented_countries(probe, 5000)
+    held_out, trained = sft_data.invented_countries(probe, 24)
+    assert len(held_out) == sft_data.HELD_OUT_INVENTED and len(trained) == 24 and not set(held_out) & set(trained)
+    assert sft_data.invented_countries(probe, 0)[0] == held_out  # the evaluation's do not move with the training count
+    with pytest.raises(UserError, match=f"at most {sft_eval.MOST_INVENTED - sft_data.HELD_OUT_INVENTED}, got 5000"):
+        sft_data.invented_countries(probe, 5000)
     pages = " ".join(p.read_text(encoding="utf-8", errors="replace").lower()
                      for p in (DATA_DIR / "web").rglob("*") if p.is_file())
     assert not [n for n in held_out + trained if n.lower() in pages]
@@ -322,7 +322,7 @@ def test_contains_answer_wants_whole_words(reply, answer, expected):
 def test_refusals_and_unsure_replies_are_recognised():
     assert sft_eval.is_refusal("I can't help with that. Let's talk about something else.")
     assert not sft_eval.is_refusal("You can't see Neptune without a telescope.")
-    assert sft_eval.says_unsure(sft.UNSURE) and not sft_eval.says_unsure("I am sure: Lima.")
+    assert sft_eval.says_unsure(sft_data.UNSURE) and not sft_eval.says_unsure("I am sure: Lima.")
 
 
 def test_knows_reads_the_probe_of_the_questions_fact():
@@ -354,9 +354,9 @@ def test_evaluate_writes_its_figures(base, tokens, conversations, tmp_path):
     finetune(dataclasses.replace(MICRO, max_steps=2), base, tmp_path / "run", conversations, tokens)
     probe = [{"relation": "capital", "subject": "Peru", "answer": "Lima", "set": "held-in", "correct": True,
               "p_answer": 0.9}]
-    report = sft_eval.evaluate(base, tmp_path / "run", probe, DATA_DIR, [("Who are you?", sft.NAME)],
+    report = sft_eval.evaluate(base, tmp_path / "run", probe, DATA_DIR, [("Who are you?", sft_data.NAME)],
                                ["What is the capital of Zuloia?", "Where in the world is Mitaland?"],
-                               ["Name my parrot."], (sft.NAME, "minillm"))
+                               ["Name my parrot."], (sft_data.NAME, "minillm"))
     for name in ("eval.json", "replies.jsonl", "sft.png"):
         assert (tmp_path / "run" / name).exists(), name
     metrics = report["metrics"]
@@ -369,7 +369,7 @@ def test_evaluate_writes_its_figures(base, tokens, conversations, tmp_path):
     chats = [json.loads(line) for line in (tmp_path / "run" / "replies.jsonl").read_text().splitlines()
              if '"chats"' in line]
     said = [r["reply"] for r in chats] + [about[-1]["reply"]]
-    leaks = sum(sft_eval.names_itself(reply_text(r), (sft.NAME, "minillm")) for r in said)
+    leaks = sum(sft_eval.names_itself(reply_text(r), (sft_data.NAME, "minillm")) for r in said)
     assert metrics["identity_leaks"] == round(leaks / len(said), 4)
     saved = json.loads((tmp_path / "run" / "eval.json").read_text())
     assert saved["metrics"] == metrics
