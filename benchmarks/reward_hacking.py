@@ -13,7 +13,7 @@ Both scores are plotted against the KL from the fine-tuned model (nats per reply
 
 Builds the tiny preset's sft and reward stages first if needed. Writes OUT/gold (the gold model), OUT/kl_0.0,
 OUT/kl_0.05 and OUT/kl_0.5 (the PPO runs, the gold score in their metrics.jsonl), and benchmarks/reward_hacking.json
-and benchmarks/reward_hacking.png (committed: lesson 11 shows them), and prints the figures. About 8 minutes on 2 CPU cores; a run already in OUT is read, not redone.
+and benchmarks/reward_hacking.png (committed: lesson 11 shows them), and prints the figures. About 2 minutes on 2 CPU cores; a run already in OUT is read, not redone.
 """
 
 import argparse
