@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -244,7 +245,7 @@ def test_the_fine_tuning_term_adds_lesson_09s_gradient_to_the_policy(algo, sft, 
     assert rl_train.practising_with_sft(run)
     x, y, m = rl_train.sft_batch(run)
     assert x.size(0) == 3 and torch.equal(x, rl_train.sft_batch(run)[0])  # fixed by the step
-    loss = rl_train.fine_tuning_backward(run)
+    loss = rl_train.fine_tuning_backward(run)["sft_loss"]
     got = {name: p.grad.clone() for name, p in run.model.policy.named_parameters()}
     run.model.zero_grad(set_to_none=True)
     expected = rl_train.masked_cross_entropy(run.model.policy(x)[0], y, m)
@@ -326,6 +327,34 @@ def write_questions(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def test_the_reference_target_is_the_kl_from_the_fine_tuned_models_distribution_by_hand():
+    ref = torch.tensor([[[0.0, 0.0], [5.0, 0.0]]])  # (B, T, V): p_ref = (1/2, 1/2) at the first token
+    policy = torch.tensor([[[math.log(3.0), 0.0], [0.0, 5.0]]])  # pi = (3/4, 1/4) there
+    mask = torch.tensor([[1.0, 0.0]])  # the second token is not the assistant's: it does not count
+    expected = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)  # 0.1438
+    assert rl_train.reference_kl(policy, ref, mask).item() == pytest.approx(expected, rel=1e-6)
+    assert rl_train.reference_kl(ref, ref, torch.ones(1, 2)).item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_the_distillation_term_holds_the_policy_to_the_fine_tuned_models_distribution(sft, reward_folder, tmp_path):
+    cfg = dataclasses.replace(MICRO, algo="grpo", group_size=2, distill_coef=0.5, sft_rows=3)
+    run = rl_train.start_run(cfg, sft, reward_folder, tmp_path / "run", QUESTIONS, False, ONE_PROCESS,
+                             torch.device("cpu"))
+    assert rl_train.fine_tuning_backward(run) == pytest.approx({"distill_kl": 0.0}, abs=1e-6)  # it starts as the reference
+    assert all(p.grad is None or p.grad.abs().max() < 1e-6 for p in run.model.policy.parameters())
+    with torch.no_grad():
+        run.model.policy.ln_f.weight.mul_(1.5)  # sharper logits than the reference's: a KL to pull back
+    run.model.zero_grad(set_to_none=True)
+    x, _, m = rl_train.sft_batch(run)
+    loss = rl_train.fine_tuning_backward(run)["distill_kl"]
+    got = run.model.policy.ln_f.weight.grad.clone()
+    run.model.zero_grad(set_to_none=True)
+    expected = rl_train.reference_kl(run.model.policy(x)[0], run.reference(x)[0], m)
+    (0.5 * expected).backward()
+    assert loss == pytest.approx(expected.item(), rel=1e-5) and loss > 1e-3
+    assert torch.allclose(got, run.model.policy.ln_f.weight.grad, atol=1e-7)
+
+
 def test_bad_input_is_one_line_and_exit_2(sft, reward_folder, tmp_path, capsys):
     prompts = write_questions(tmp_path / "q.jsonl", QUESTIONS)
     (tmp_path / "bad.jsonl").write_text('{"prompt": "What is 1 + 1?", "answer": "2", "kind": "arithmetic"}\n{"x": 1}\n')
@@ -343,6 +372,7 @@ def test_bad_input_is_one_line_and_exit_2(sft, reward_folder, tmp_path, capsys):
         ([*common, "--prompts", str(prompts), "--out", str(tmp_path / "o8"), "--practice-kinds", "capital"],
          "no prompts to practise on"),
         ([*common, "--prompts", str(prompts), "--out", str(tmp_path / "o9"), "--sft-coef", "-1"], "sft_coef"),
+        ([*common, "--prompts", str(prompts), "--out", str(tmp_path / "o10"), "--distill-coef", "nan"], "distill_coef"),
         (["--algo", "grpo", "--quiet"], "pass --out DIR for one run"),
     ]
     for flags, message in cases:
@@ -399,3 +429,4 @@ def test_the_stage_is_in_the_pipeline_after_the_reward_model():
     # both practise on the sums, held by lesson 09's loss; PPO, far past the aim, stops at 24 to fit 3 minutes
     assert cfg.ppo.iterations == 24 and all((c.practice_kinds, c.sft_coef) == ("arithmetic", 0.2)
                                             for c in (cfg.ppo, cfg.grpo))
+    assert (cfg.ppo.distill_coef, cfg.grpo.distill_coef) == (1.0, 0.0)  # the KL to the fine-tuned model: PPO's only
