@@ -16,7 +16,6 @@ the other; on a 2-core CPU keep one.
 A setting's first word is its name; `algo=grpo` starts it from the GRPO preset, everything else from PPO's.
 """
 
-import argparse
 import dataclasses
 import json
 import multiprocessing
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from sft_study import parse_setting
+from sft_study import parse_setting, study_parser
 
 from minillm.files import DATA_DIR, make_dir
 from minillm.rl_train import GRPO_PRESETS, PRESETS, RLConfig, ppo_warmup, verifiable_prompts
@@ -117,11 +116,7 @@ def summary_row(name: str, runs: list[dict], sft: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference", type=Path, required=True, help="runs/<preset> with sft/ and reward/")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--setting", nargs="+", action="append", required=True, metavar="NAME [FIELD=VALUE ...]")
-    parser.add_argument("--seeds", default="1337,1,2,3")
+    parser = study_parser(__doc__.splitlines()[0], "sft/ and reward/", "1337,1,2,3")
     parser.add_argument("--validation", type=int, default=250, help="training questions held out to choose on")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2, help="torch threads per worker")

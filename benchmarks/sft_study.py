@@ -50,12 +50,18 @@ def summary(runs: list[dict], name: str) -> str:
     return f"| {name} | {n} | " + " | ".join(cells) + " |"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference", type=Path, required=True, help="runs/<preset> with tokenizer, pretrain, probe")
+def study_parser(description: str, reference: str, seeds: str) -> argparse.ArgumentParser:
+    """The flags every study takes: its reference runs, an --out folder, the settings and the seeds."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--reference", type=Path, required=True, help=f"runs/<preset> with {reference}")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--setting", nargs="+", action="append", required=True, metavar="NAME [FIELD=VALUE ...]")
-    parser.add_argument("--seeds", default="1337,1,2,3,4")
+    parser.add_argument("--seeds", default=seeds)
+    return parser
+
+
+def main() -> None:
+    parser = study_parser(__doc__.splitlines()[0], "tokenizer, pretrain, probe", "1337,1,2,3,4")
     args = parser.parse_args()
     settings = [parse_setting(words) for words in args.setting]
     use_inputs(args.reference, args.out / "runs")

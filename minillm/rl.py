@@ -275,6 +275,15 @@ def sequence_logprobs(model, ids: torch.Tensor, batch_size: int = 64) -> torch.T
     return torch.cat(chunks)
 
 
+def reference_kl(logits: torch.Tensor, ref_logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """KL(pi_ref || pi) at each position (logits (B, T, V)), averaged over the mask's tokens: a cross-entropy against
+    the reference's whole distribution, less its entropy. It holds the policy to what the fine-tuned model would say,
+    its guesses included, where the data's replies hold it to one answer."""
+    ref_logprobs = torch.log_softmax(ref_logits.float(), dim=-1)
+    kl = (ref_logprobs.exp() * (ref_logprobs - torch.log_softmax(logits.float(), dim=-1))).sum(-1)  # (B, T)
+    return masked_mean(kl, mask)
+
+
 def kl_to_reference(logprobs: torch.Tensor, ref_logprobs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Each reply's KL estimate (B,): the sum over its chosen tokens of log pi - log pi_ref (k1; its mean over
     replies sampled from pi is the KL divergence KL(pi || pi_ref) of the reply distributions)."""

@@ -61,6 +61,7 @@ from minillm.rl import (
     masked_mean,
     policy_loss,
     question_conversation,
+    reference_kl,
     roll_out,
     token_logprobs,
     value_loss,
@@ -473,15 +474,6 @@ def fine_tuning_backward(run: Run) -> dict[str, float]:
             terms["distill_kl"] = reference_kl(logits, ref_logits, m)
         (run.cfg.sft_coef * terms.get("sft_loss", 0.0) + run.cfg.distill_coef * terms.get("distill_kl", 0.0)).backward()
     return {name: value.item() for name, value in terms.items()}
-
-
-def reference_kl(logits: torch.Tensor, ref_logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """KL(pi_ref || pi) at each position (logits (B, T, V)), averaged over the mask's tokens: a cross-entropy against
-    the reference's whole distribution, less its entropy. It holds the policy to what the fine-tuned model would say,
-    its guesses included, where the data's replies hold it to one answer."""
-    ref_logprobs = torch.log_softmax(ref_logits.float(), dim=-1)
-    kl = (ref_logprobs.exp() * (ref_logprobs - torch.log_softmax(logits.float(), dim=-1))).sum(-1)  # (B, T)
-    return masked_mean(kl, mask)
 
 
 def loss_terms(run: Run, exp: Experience, rows: torch.Tensor) -> dict[str, torch.Tensor]:

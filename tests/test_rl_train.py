@@ -332,8 +332,8 @@ def test_the_reference_target_is_the_kl_from_the_fine_tuned_models_distribution_
     policy = torch.tensor([[[math.log(3.0), 0.0], [0.0, 5.0]]])  # pi = (3/4, 1/4) there
     mask = torch.tensor([[1.0, 0.0]])  # the second token is not the assistant's: it does not count
     expected = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)  # 0.1438
-    assert rl_train.reference_kl(policy, ref, mask).item() == pytest.approx(expected, rel=1e-6)
-    assert rl_train.reference_kl(ref, ref, torch.ones(1, 2)).item() == pytest.approx(0.0, abs=1e-7)
+    assert rl.reference_kl(policy, ref, mask).item() == pytest.approx(expected, rel=1e-6)
+    assert rl.reference_kl(ref, ref, torch.ones(1, 2)).item() == pytest.approx(0.0, abs=1e-7)
 
 
 def test_the_distillation_term_holds_the_policy_to_the_fine_tuned_models_distribution(sft, reward_folder, tmp_path):
@@ -349,7 +349,7 @@ def test_the_distillation_term_holds_the_policy_to_the_fine_tuned_models_distrib
     loss = rl_train.fine_tuning_backward(run)["distill_kl"]
     got = run.model.policy.ln_f.weight.grad.clone()
     run.model.zero_grad(set_to_none=True)
-    expected = rl_train.reference_kl(run.model.policy(x)[0], run.reference(x)[0], m)
+    expected = rl.reference_kl(run.model.policy(x)[0], run.reference(x)[0], m)
     (0.5 * expected).backward()
     assert loss == pytest.approx(expected.item(), rel=1e-5) and loss > 1e-3
     assert torch.allclose(got, run.model.policy.ln_f.weight.grad, atol=1e-7)
