@@ -52,10 +52,10 @@ def hack(sft: Path, proxy: Path, gold: Path, out: Path, kl_coef: float, iteratio
             return {"gold": round(float(np.mean(score_replies(gold_model, tok, requests, replies))), 4),
                     "sample": replies[0]}
 
-        # no fine-tuning terms: they are leashes of their own, and the experiment varies the KL's alone
+        # no fine-tuning terms and no step back: they are leashes of their own, and the experiment varies the KL's
         cfg = dataclasses.replace(PRESETS["tiny"], reward="model", kl_coef=kl_coef, iterations=iterations,
                                   rollouts=32, batch_size=16, checkpoint_interval=iterations, sft_coef=0.0,
-                                  distill_coef=0.0)
+                                  distill_coef=0.0, interpolation=1.0)
         prompts = open_ended_prompts(DATA_DIR / "preferences" / "train.jsonl")
         train_policy(cfg, sft, proxy, out, prompts, resume=(out / "checkpoint").exists(), observe=gold_score)
     return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

@@ -290,6 +290,15 @@ def kl_to_reference(logprobs: torch.Tensor, ref_logprobs: torch.Tensor, mask: to
     return ((logprobs - ref_logprobs) * mask).sum(dim=1)
 
 
+def interpolate_weights(start: dict, end: dict, weight: float) -> dict:
+    """start + weight x (end - start), tensor by tensor (state dicts of one architecture): with `start` the
+    fine-tuned model and `end` the trained policy, a weight below 1 steps back along the line training took. The
+    reward falls more slowly than the drift on what the practice did not reward (Wortsman et al.'s WiSE-FT; Rame et
+    al.'s WARP interpolates an RLHF policy towards its initialisation the same way)."""
+    return {name: start[name] + weight * (end[name] - start[name]) if end[name].is_floating_point() else end[name]
+            for name in end}
+
+
 def pass_at_k(n: int, correct: int, k: int) -> float:
     """The chance that at least one of k replies drawn without replacement from n, `correct` of them right, is
     right: 1 - C(n - c, k) / C(n, k), the unbiased estimate of Chen et al. (2021)."""

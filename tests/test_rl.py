@@ -97,6 +97,16 @@ def test_value_loss_takes_the_larger_error_of_the_clipped_and_free_values():
                          torch.ones(1, 1)).item() == pytest.approx(0.5 * 1.4 ** 2)
 
 
+def test_interpolate_weights_steps_back_along_the_line_by_hand():
+    start = {"w": torch.tensor([1.0, 2.0]), "steps": torch.tensor([3])}
+    end = {"w": torch.tensor([3.0, 0.0]), "steps": torch.tensor([7])}
+    half = rl.interpolate_weights(start, end, 0.5)
+    torch.testing.assert_close(half["w"], torch.tensor([2.0, 1.0]))
+    assert torch.equal(half["steps"], torch.tensor([7]))  # counts are not weights: they come from the end
+    torch.testing.assert_close(rl.interpolate_weights(start, end, 0.8)["w"], torch.tensor([2.6, 0.4]))
+    assert torch.equal(rl.interpolate_weights(start, end, 1.0)["w"], end["w"])
+
+
 # ----------------------------------------------------------------------------- GRPO and DPO
 
 

@@ -327,6 +327,21 @@ def write_questions(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def test_the_saved_policy_is_the_interpolation_and_the_checkpoint_the_trained_one(sft, reward_folder, tmp_path):
+    cfg = dataclasses.replace(MICRO, iterations=2, interpolation=0.5)
+    train(cfg, sft, reward_folder, tmp_path / "run")
+    fine_tuned = load_file(sft / "model.safetensors")
+    trained = {k.removeprefix("policy."): v for k, v in load_file(tmp_path / "run" / "checkpoint" /
+                                                                  "model.safetensors").items() if k.startswith("policy.")}
+    saved = load_file(tmp_path / "run" / "model.safetensors")
+    assert saved.keys() == fine_tuned.keys()
+    assert any(not torch.equal(trained[k], fine_tuned[k]) for k in saved)  # it trained
+    for k in saved:
+        torch.testing.assert_close(saved[k], (fine_tuned[k] + trained[k]) / 2)
+    with pytest.raises(rl_train.UserError, match="interpolation must be above 0 and at most 1, got 1.5"):
+        rl_train.check_config(dataclasses.replace(cfg, interpolation=1.5))
+
+
 def test_the_reference_target_is_the_kl_from_the_fine_tuned_models_distribution_by_hand():
     ref = torch.tensor([[[0.0, 0.0], [5.0, 0.0]]])  # (B, T, V): p_ref = (1/2, 1/2) at the first token
     policy = torch.tensor([[[math.log(3.0), 0.0], [0.0, 5.0]]])  # pi = (3/4, 1/4) there
@@ -426,7 +441,9 @@ def test_the_stage_is_in_the_pipeline_after_the_reward_model():
     assert (cfg.ppo.algo, cfg.grpo.algo, cfg.grpo.group_size) == ("ppo", "grpo", 4)
     # GRPO writes twice PPO's replies an iteration: most of its groups score alike and teach nothing
     assert cfg.grpo.rollouts == 2 * cfg.ppo.rollouts and cfg.grpo.iterations == 30
-    # both practise on the sums, held by lesson 09's loss; PPO, far past the aim, stops at 24 to fit 3 minutes
+    # both practise on the sums, held by lesson 09's loss; PPO stops at 24 to fit 3 minutes
     assert cfg.ppo.iterations == 24 and all((c.practice_kinds, c.sft_coef) == ("arithmetic", 0.2)
                                             for c in (cfg.ppo, cfg.grpo))
+    # PPO's alone: the KL to the fine-tuned model, on 16 conversations a step, and the step back towards it
+    assert (cfg.ppo.sft_rows, cfg.ppo.interpolation, cfg.grpo.sft_rows, cfg.grpo.interpolation) == (16, 0.8, 8, 1.0)
     assert (cfg.ppo.distill_coef, cfg.grpo.distill_coef) == (1.0, 0.0)  # the KL to the fine-tuned model: PPO's only
