@@ -23,9 +23,9 @@ def say_error(error: object, wait: float = 30.0) -> int:
     every process once the first one exits, and a rank that exited at once could have it stop rank 0 before rank 0
     had printed. A rank still running after `wait` seconds met an error of its own, and says it with its rank."""
     rank = os.environ.get("RANK", "0")
+    speaker = "minillm: error"
     if rank != "0" and "WORLD_SIZE" in os.environ:
         time.sleep(wait)
-        print(f"minillm: error (rank {rank}): {error}", file=sys.stderr, flush=True)
-        return BAD_INPUT
-    print(f"minillm: error: {error}", file=sys.stderr, flush=True)
+        speaker += f" (rank {rank})"
+    print(f"{speaker}: {error}", file=sys.stderr, flush=True)
     return BAD_INPUT

@@ -97,6 +97,15 @@ def test_value_loss_takes_the_larger_error_of_the_clipped_and_free_values():
                          torch.ones(1, 1)).item() == pytest.approx(0.5 * 1.4 ** 2)
 
 
+def test_the_reference_target_is_the_kl_from_the_fine_tuned_models_distribution_by_hand():
+    ref = torch.tensor([[[0.0, 0.0], [5.0, 0.0]]])  # (B, T, V): p_ref = (1/2, 1/2) at the first token
+    policy = torch.tensor([[[math.log(3.0), 0.0], [0.0, 5.0]]])  # pi = (3/4, 1/4) there
+    mask = torch.tensor([[1.0, 0.0]])  # the second token is not the assistant's: it does not count
+    expected = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)  # 0.1438
+    assert rl.reference_kl(policy, ref, mask).item() == pytest.approx(expected, rel=1e-6)
+    assert rl.reference_kl(ref, ref, torch.ones(1, 2)).item() == pytest.approx(0.0, abs=1e-7)
+
+
 def test_interpolate_weights_steps_back_along_the_line_by_hand():
     start = {"w": torch.tensor([1.0, 2.0]), "steps": torch.tensor([3])}
     end = {"w": torch.tensor([3.0, 0.0]), "steps": torch.tensor([7])}

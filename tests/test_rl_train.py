@@ -2,7 +2,6 @@
 
 import dataclasses
 import json
-import math
 import shutil
 from pathlib import Path
 
@@ -340,15 +339,6 @@ def test_the_saved_policy_is_the_interpolation_and_the_checkpoint_the_trained_on
         torch.testing.assert_close(saved[k], (fine_tuned[k] + trained[k]) / 2)
     with pytest.raises(rl_train.UserError, match="interpolation must be above 0 and at most 1, got 1.5"):
         rl_train.check_config(dataclasses.replace(cfg, interpolation=1.5))
-
-
-def test_the_reference_target_is_the_kl_from_the_fine_tuned_models_distribution_by_hand():
-    ref = torch.tensor([[[0.0, 0.0], [5.0, 0.0]]])  # (B, T, V): p_ref = (1/2, 1/2) at the first token
-    policy = torch.tensor([[[math.log(3.0), 0.0], [0.0, 5.0]]])  # pi = (3/4, 1/4) there
-    mask = torch.tensor([[1.0, 0.0]])  # the second token is not the assistant's: it does not count
-    expected = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)  # 0.1438
-    assert rl.reference_kl(policy, ref, mask).item() == pytest.approx(expected, rel=1e-6)
-    assert rl.reference_kl(ref, ref, torch.ones(1, 2)).item() == pytest.approx(0.0, abs=1e-7)
 
 
 def test_the_distillation_term_holds_the_policy_to_the_fine_tuned_models_distribution(sft, reward_folder, tmp_path):
